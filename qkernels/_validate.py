@@ -1,0 +1,121 @@
+"""Argument checks shared by every public function and operator.
+
+Contract (DESIGN.md section 3): wrong dtype -> TypeError; wrong rank/shape,
+bad sizes, bad scales or zero points -> ValueError; each message names the
+argument and says what was expected.  Nothing here copies data unless needed.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from . import _ext
+
+QDTYPES = {"int8": np.dtype(np.int8), "uint8": np.dtype(np.uint8)}
+MAX_THREADS = int(_ext.MAX_THREADS)
+
+
+def qdtype(name, dtype):
+    """Normalize an int8/uint8 dtype argument (np.int8, "uint8", ...)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be int8 or uint8, got {dtype!r}") from None
+    if dt not in (QDTYPES["int8"], QDTYPES["uint8"]):
+        raise TypeError(f"{name} must be int8 or uint8, got {dt}")
+    return dt
+
+
+def dtype_range(dt):
+    info = np.iinfo(dt)
+    return int(info.min), int(info.max)
+
+
+def array(name, x, dtypes, min_ndim=0, max_ndim=None):
+    """x as a C-contiguous ndarray of one of `dtypes` (no dtype conversion)."""
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, (list, tuple, numbers.Number)) or hasattr(x, "__array__"):
+            x = np.asarray(x)
+        else:
+            raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    dtypes = [np.dtype(d) for d in (dtypes if isinstance(dtypes, (list, tuple)) else [dtypes])]
+    if x.dtype not in dtypes:
+        want = " or ".join(str(d) for d in dtypes)
+        raise TypeError(f"{name} must have dtype {want}, got {x.dtype}")
+    if x.ndim < min_ndim or (max_ndim is not None and x.ndim > max_ndim):
+        want = f"{min_ndim}" if max_ndim == min_ndim else f"{min_ndim}..{max_ndim if max_ndim is not None else 'any'}"
+        raise ValueError(f"{name} must have {want} dimensions, got shape {x.shape}")
+    return x if x.flags.c_contiguous else np.array(x, order="C")  # keeps 0-d arrays 0-d
+
+
+def scale(name, value, allow_vector=False):
+    """A positive finite scale (float64), or a 1-D array of them if allowed."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a positive finite number, got {value!r}")
+    if isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        v = float(value)
+        if not (math.isfinite(v) and v > 0.0):
+            raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+        return v
+    if not allow_vector:
+        raise TypeError(f"{name} must be a positive finite number, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or a 1-D array of numbers") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        raise ValueError(f"{name} must contain positive finite numbers only")
+    return arr
+
+
+def integer(name, value, lo=None, hi=None):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
+    return v
+
+
+def zero_point(name, value, dt):
+    lo, hi = dtype_range(dt)
+    return integer(name, value, lo, hi)
+
+
+def clamp(output_min, output_max, dt, zp=None):
+    """Quantized output clamp, defaulting to the dtype's range."""
+    lo, hi = dtype_range(dt)
+    qmin = lo if output_min is None else integer("output_min", output_min, lo, hi)
+    qmax = hi if output_max is None else integer("output_max", output_max, lo, hi)
+    if qmin > qmax:
+        raise ValueError(f"output_min ({qmin}) must not exceed output_max ({qmax})")
+    return qmin, qmax
+
+
+def threads(value):
+    """Per-call thread count: None -> global setting, else 1..MAX_THREADS."""
+    if value is None:
+        return int(_ext.get_num_threads())
+    return integer("threads", value, 1, MAX_THREADS)
+
+
+def out(value, shape, dt, inputs=()):
+    """A user-supplied output array: exact shape and dtype, C-contiguous, writable, not aliasing inputs."""
+    if value is None:
+        return np.empty(shape, dtype=dt)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(value).__name__}")
+    if value.dtype != dt:
+        raise TypeError(f"out must have dtype {dt}, got {value.dtype}")
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"out must have shape {tuple(shape)}, got {tuple(value.shape)}")
+    if not value.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not value.flags.writeable:
+        raise ValueError("out must be writable")
+    for x in inputs:
+        if x is not None and np.shares_memory(value, x):
+            raise ValueError("out must not share memory with the inputs")
+    return value

@@ -1,0 +1,93 @@
+"""Build of the qkernels extension.
+
+The C sources and per-ISA flags come from qk_build.py (shared with the QEMU
+cross build).  setuptools has no per-file flags, so build_ext compiles each
+ISA-specific file on its own, with its flags, and links the objects in; the
+rest of the package is compiled for the plain baseline of the target.
+An ISA the compiler cannot build (an old gcc without i8mm, say) is dropped
+with a warning, and its kernels are left out of the dispatch table.
+
+Environment:
+  QKERNELS_SANITIZE=address,undefined   build with sanitizers (tests only)
+  QKERNELS_TARGET_ARCH=aarch64|armv7|x86|generic   override the detected arch
+"""
+import os
+import sys
+import tempfile
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qk_build  # noqa: E402
+
+ARCH = qk_build.target_arch()
+
+
+def _is_msvc(compiler):
+    return getattr(compiler, "compiler_type", "") == "msvc"
+
+
+class BuildExt(build_ext):
+    def _probe(self, isa, flags):
+        """Can the compiler build a tiny use of this ISA's intrinsics?"""
+        src = qk_build.PROBE.get(isa)
+        if src is None:
+            return True
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "probe_%s.c" % isa)
+            with open(path, "w") as f:
+                f.write(src)
+            try:
+                self.compiler.compile([path], output_dir=tmp, extra_postargs=flags)
+                return True
+            except Exception:
+                return False
+
+    def build_extension(self, ext):
+        msvc = _is_msvc(self.compiler)
+        available = []
+        for isa, flags in qk_build.ISA_FLAGS[ARCH].items():
+            if msvc or self._probe(isa, flags):
+                available.append(isa)
+            else:
+                print("qkernels: compiler cannot build %s kernels; they are left out" % isa)
+        plan, defines = qk_build.plan(ARCH, available_isas=available)
+        base = [] if msvc else list(qk_build.BASE_CFLAGS)
+        sanitize = os.environ.get("QKERNELS_SANITIZE", "").strip()
+        link_extra = []
+        if sanitize and not msvc:
+            base += ["-fsanitize=" + sanitize, "-fno-omit-frame-pointer", "-fno-sanitize-recover=all", "-g"]
+            link_extra += ["-fsanitize=" + sanitize]
+        macros = [(d, "1") for d in defines]
+        objects = []
+        generic = []
+        for src, flags in plan:
+            if flags and not msvc:
+                objects += self.compiler.compile(
+                    [src], output_dir=self.build_temp, macros=macros, include_dirs=ext.include_dirs,
+                    extra_postargs=base + flags, depends=ext.depends)
+            else:
+                generic.append(src)
+        ext.sources = list(ext.sources) + generic
+        ext.define_macros = list(ext.define_macros) + macros
+        ext.extra_compile_args = base
+        ext.extra_objects = list(ext.extra_objects) + objects
+        ext.extra_link_args = list(ext.extra_link_args) + link_extra + ([] if msvc else ["-lpthread"])
+        super().build_extension(ext)
+
+
+def extensions():
+    from Cython.Build import cythonize
+
+    ext = Extension(
+        "qkernels._ext",
+        sources=["src/_ext.pyx"],
+        include_dirs=["csrc/include"],
+        depends=[os.path.join("csrc", "include", "qkernels", h)
+                 for h in os.listdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "include", "qkernels"))],
+    )
+    return cythonize([ext], include_path=["src"], compiler_directives={"language_level": "3"})
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

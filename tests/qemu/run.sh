@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# run.sh ARCH CPU [pytest args...]     e.g. tests/qemu/run.sh aarch64 cortex-a72 -q tests
+#
+# Run the project's pytest suite on an emulated Arm CPU: makes the guest root
+# (setup_root.sh, cached), cross-builds qkernels into build/qemu-ARCH
+# (cross_build.py, incremental), then runs the guest's python3 -m pytest under
+# qemu-user with that CPU model.  Exits with pytest's exit code.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+[ $# -ge 2 ] || die "usage: $0 aarch64|armv7 CPU [pytest args...]  (CPU: see qemu-aarch64 -cpu help)"
+ARCH=$1 CPU=$2
+shift 2
+[ $# -gt 0 ] || set -- -q tests
+arch_vars "$ARCH"
+OUT=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH}
+t0=$SECONDS
+
+case $ARCH in
+    aarch64) need_pkgs qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross ;;
+    armv7) need_pkgs qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross ;;
+esac
+# (`qemu -cpu help` exits 1, hence the `|| true`.)
+cpus=$("$QEMU" -cpu help | awk 'NR > 1 {print $1}' || true)
+grep -qx -- "$CPU" <<<"$cpus" || die "$QEMU has no CPU model '$CPU'; it has: $(echo $cpus)"
+# Cython runs on the host; the python-native machines ship it, others get it from PyPI.
+python3 -c 'import Cython' 2>/dev/null || { log "pip install Cython"; python3 -m pip install -q 'Cython>=3'; }
+
+echo "=== qkernels under QEMU: arch=$ARCH cpu=$CPU ($("$QEMU" --version | head -1))"
+echo "=== root=$ROOT  build=$OUT  repo=$REPO"
+"$QEMU_DIR/setup_root.sh" "$ARCH" >/dev/null
+t1=$SECONDS
+python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT"
+t2=$SECONDS
+
+# Guest environment: qemu passes ours through.  -P keeps `python -m` from
+# putting the repo root (with the host-only ./qkernels) first on sys.path;
+# qemu_plugin (from $QEMU_DIR) then pins qkernels to the cross build.  No user
+# site (host pip --user packages are x86) and no host loader variables.
+cd "$REPO"
+export QKERNELS_QEMU_CPU=$CPU QKERNELS_UNDER_QEMU=1
+export PYTHONPATH=$OUT:$QEMU_DIR PYTHONNOUSERSITE=1
+unset PYTHONHOME LD_PRELOAD LD_LIBRARY_PATH
+set +e
+"$QEMU" -cpu "$CPU" -L "$ROOT" "$ROOT/usr/bin/python3" -P -m pytest -p no:cacheprovider -p qemu_plugin "$@"
+rc=$?
+set -e
+echo "=== $ARCH/$CPU: pytest exit $rc; elapsed $((SECONDS - t0)) s (root $((t1 - t0)) s, build $((t2 - t1)) s, tests $((SECONDS - t2)) s)"
+exit $rc
