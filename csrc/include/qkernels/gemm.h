@@ -114,6 +114,12 @@ typedef void (*qk_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks, c
                                    void* c, size_t cm_stride, size_t cn_stride, size_t a_offset, const void* zero,
                                    const qk_gemm_params* params);
 
+/* Row pointer of the kernel contract: `zero` as is, anything else + a_offset
+ * (integer arithmetic: a_offset may be a wrapped difference of addresses). */
+QK_INLINE const uint8_t* qk_gemm_row(const void* p, const void* zero, size_t a_offset) {
+  return p == zero ? (const uint8_t*) p : (const uint8_t*) ((uintptr_t) p + a_offset);
+}
+
 /* Bytes of one packed block / of the whole packed buffer of n channels. */
 QK_INLINE size_t qk_gemm_block_bytes(size_t kc, size_t ks, uint32_t nr, uint32_t kr, int32_t requantization) {
   return (size_t) nr * sizeof(int32_t) + ks * qk_round_up(kc, kr) * nr +
@@ -165,8 +171,8 @@ void qk_run_igemm(const qk_ukernel* ukernel, size_t batch, size_t groups, size_t
 
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_2x4__scalar)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_2x4__scalar)
-QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x4c8__sse41)
-QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x4c8__sse41)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x4c8__sse41)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
 
