@@ -4,7 +4,9 @@
 #   2. run pytest natively once per ISA level this CPU has (QKERNELS_ISA=...)
 #   3. run pytest under QEMU: aarch64 cortex-a72 (NEON), cortex-a76 (dotprod),
 #      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs)
-# Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3;
+#   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
+# Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3,
+# QKERNELS_SKIP_SANITIZE=1 step 2b;
 # QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 ..." picks other models.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,10 @@ echo "ISA levels on this machine: $levels"
 for level in $levels; do
     stage "native QKERNELS_ISA=$level" native "$level"
 done
+
+if [ "${QKERNELS_SKIP_SANITIZE:-0}" != 1 ]; then
+    stage "ASan+UBSan build, every level" bash tests/sanitize.sh $levels
+fi
 
 if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
     for cfg in ${QKERNELS_QEMU_CONFIGS:-aarch64:cortex-a72 aarch64:cortex-a76 aarch64:max armv7:cortex-a7}; do
