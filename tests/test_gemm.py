@@ -4,8 +4,6 @@ shapes (tester style: K across and past the kr*8 blocks, M/N below, at and
 above the tile), strides, zero points, extremes, clamps, both requantization
 modes, per-tensor and per-channel scales, and buffers placed against
 PROT_NONE guard pages."""
-import ctypes
-import mmap
 import struct
 import sys
 
@@ -14,6 +12,7 @@ import pytest
 
 from qkernels import _ext, _quant, reference
 from conftest import UNDER_QEMU, scaled
+from guard import run_cases
 
 FAMILIES = ("qs8_gemm", "qu8_gemm")
 MODES = ("fp32", "gemmlowp")
@@ -319,42 +318,14 @@ def test_threads_equal_single(family, rng):
 
 
 # ---------------------------------------------------------------------------
-# memory safety: buffers against PROT_NONE pages
-
-
-class Guarded:
-    """`nbytes` bytes directly before (at_end) or after a PROT_NONE page."""
-
-    PAGE = mmap.PAGESIZE
-
-    def __init__(self, nbytes, at_end=True):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        pages = -(-max(nbytes, 1) // self.PAGE)
-        self.mm = mmap.mmap(-1, (pages + 2) * self.PAGE)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(self.mm))
-        for page in (0, pages + 1):
-            if libc.mprotect(base + page * self.PAGE, self.PAGE, 0) != 0:
-                pytest.skip("mprotect unavailable")
-        start = self.PAGE + (pages * self.PAGE - nbytes if at_end else 0)
-        self.array = np.frombuffer(self.mm, np.uint8, nbytes, start)
+# memory safety: buffers against PROT_NONE pages (guard_cases_gemm.py, in a child)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard pages need Linux")
-@pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("at_end", [True, False])
-def test_guard_pages(family, at_end, rng):
-    for mode in MODES:
-        for m, n, k in ((1, 1, 1), (2, 3, 7), (4, 5, 13), (5, 9, 8), (3, 17, 31)):
-            case = Case(family, rng, m, n, k, mode)
-            want = case.want()
-            for name in _ext.variants(family):
-                mr, nr, kr, sr = tile(family, name)
-                a = Guarded((m - 1) * k + k, at_end)
-                c = Guarded((m - 1) * n + n, at_end)
-                p = Guarded(_ext.gemm_packed_bytes(n, k, 1, nr, kr, mode), at_end)
-                got = case.run(name, a_buf=a.array, c_buf=c.array, packed_buf=p.array)
-                np.testing.assert_array_equal(got, want, err_msg=f"{name} m={m} n={n} k={k}")
+def test_kernels_stay_in_bounds():
+    variants = sum(len(_ext.variants(f)) for f in FAMILIES)
+    # every variant, both modes, at least 4 shapes, both sides of the buffers
+    assert run_cases("guard_cases_gemm", "gemm_kernels") >= variants * len(MODES) * 4 * 2
 
 
 def test_run_rejects_small_buffers():

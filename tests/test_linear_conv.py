@@ -13,7 +13,7 @@ import pytest
 import qkernels as qk
 from qkernels import _ext, reference
 from conftest import UNDER_QEMU, scaled
-from test_gemm import Guarded
+from guard import run_cases
 
 DTYPES = ("int8", "uint8")
 MODES = ("fp32", "gemmlowp")
@@ -325,32 +325,10 @@ def test_concurrent_python_threads(rng):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard pages need Linux")
-@pytest.mark.parametrize("at_end", [True, False])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_operator_buffers_against_guard_pages(dtype, at_end, rng):
-    dt = np.dtype(dtype)
-    for name in kernels(dtype):
-        # conv with K tails (cin 3), padding taps and an N tail (cout 5)
-        w = rand(rng, dt, (5, 3, 3, 3))
-        kw = quant(rng, dt, 5, 27)
-        op = qk.Conv2d(w, stride=2, padding=1, kernel=name, **kw)
-        gx = Guarded(1 * 5 * 7 * 3, at_end)
-        x = gx.array.view(dt).reshape(1, 5, 7, 3)
-        x[...] = rand(rng, dt, x.shape)
-        want = reference.conv2d(x, w, stride=2, padding=1, **kw)
-        go = Guarded(want.size, at_end)
-        out = go.array.view(dt).reshape(want.shape)
-        np.testing.assert_array_equal(op(x, out=out), want, err_msg=name)
-        # linear with odd K and N
-        wl = rand(rng, dt, (7, 13))
-        kl = quant(rng, dt, 7, 13)
-        lin = qk.Linear(wl, kernel=name, **kl)
-        gx = Guarded(4 * 13, at_end)
-        xl = gx.array.view(dt).reshape(4, 13)
-        xl[...] = rand(rng, dt, xl.shape)
-        go = Guarded(4 * 7, at_end)
-        ol = go.array.view(dt).reshape(4, 7)
-        np.testing.assert_array_equal(lin(xl, out=ol), reference.linear(xl, wl, **kl), err_msg=name)
+def test_operator_buffers_stay_in_bounds():
+    variants = len(kernels("int8")) + len(kernels("uint8"))
+    # every variant: 3 conv geometries + 1 linear, both sides of the buffers
+    assert run_cases("guard_cases_gemm", "gemm_operators") == variants * 4 * 2
 
 
 # ---------------------------------------------------------------------------
