@@ -80,3 +80,7 @@ def requantize(acc, scale, zero_point, dtype, output_min=None, output_max=None, 
         mult, shift = _quant.gemmlowp_params(scale)
         y = rdbpot(srdhm(acc, mult), shift) + int(zero_point)
     return np.clip(y, qmin, qmax).astype(dt)
+
+# fp32 CHW operators (qkernels.chw)
+from ._chw_reference import (chw_to_hwc, conv2d_hwc2chw, conv2d_nhwc, depthwise_conv2d_chw,  # noqa: E402,F401
+                             depthwise_conv2d_nhwc, global_avg_pool_chw, hwc_to_chw)
