@@ -80,6 +80,24 @@ def test_dwconv_every_variant_equals_scalar(k, s, rng):
 
 
 @pytest.mark.parametrize("k,s", DW_SHAPES)
+def test_dwconv_wide_rows_every_variant_equals_scalar(k, s, rng):
+    """Widths around 120, where SIMD variants switch from padded row copies to
+    in-place rows with edge blocks, and far beyond it."""
+    scalar, others = simd_variants(dw_family(k, s))
+    widths = list(range(scaled(112, 118), scaled(140, 127))) + [scaled(263, 150)]
+    for h in (1, 2, 5):
+        for w in widths:
+            x = randf(rng, 2, h, w)
+            op = qk.chw.DepthwiseConv2d(randf(rng, 2, k, k), randf(rng, 2), stride=s, output_min=-1.5)
+            want = op(x, kernel=scalar)
+            for name in others:
+                np.testing.assert_array_equal(op(x, kernel=name), want, err_msg=f"{name} h={h} w={w}")
+    x, wt, b = randf(rng, 3, 9, 301), randf(rng, 3, k, k), randf(rng, 3)
+    want, bound = dw_reference(x, wt, b, s)
+    assert_close(qk.chw.DepthwiseConv2d(wt, b, stride=s)(x), want, bound)
+
+
+@pytest.mark.parametrize("k,s", DW_SHAPES)
 def test_dwconv_matches_nhwc_reference(k, s, rng):
     cases = [(1, 1, 1), (3, 1, 17), (2, 17, 1), (5, 9, 23), (17, 8, 8), (4, 33, 29)]
     for c, h, w in cases:
@@ -289,7 +307,7 @@ class Guarded:
 def test_no_access_outside_buffers(at_end, rng):
     g = Guarded()
     for k, s in DW_SHAPES:
-        for h, w in [(h, w) for h in (1, 2, 5) for w in range(1, scaled(22, 14))]:
+        for h, w in [(h, w) for h in (1, 2, 5) for w in list(range(1, scaled(22, 14))) + [129, 130, 131, 132]]:
             c = 2
             x = g.array((c, h, w), np.float32, at_end, randf(rng, c, h, w))
             op = qk.chw.DepthwiseConv2d(randf(rng, c, k, k), stride=s)
