@@ -5,7 +5,7 @@
 
 #if defined(QK_ARCH_X86) && defined(QK_BUILD_SSE2)
 #define QK_CHW_SIMD(kernel) QK_ENTRY(kernel##__sse2, QK_ISA_SSE2),
-#elif 0 && (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+#elif (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
 #define QK_CHW_SIMD(kernel) QK_ENTRY(kernel##__neon, QK_ISA_NEON),
 #else
 #define QK_CHW_SIMD(kernel)
