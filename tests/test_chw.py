@@ -1,8 +1,6 @@
 """fp32 CHW operators (qk.chw): every variant equals its scalar twin, the
 scalar kernels equal the float64 NHWC numpy references after transposition,
 memory stays inside the given buffers, and bad arguments raise."""
-import ctypes
-import mmap
 import pickle
 import threading
 
@@ -12,6 +10,7 @@ import pytest
 import qkernels as qk
 from qkernels import _ext, reference
 from conftest import scaled
+from guard import run_cases
 
 DW_SHAPES = [(3, 1), (3, 2), (5, 1), (5, 2)]
 
@@ -275,68 +274,12 @@ def test_mobilenet_block_stays_in_chw(rng):
 
 # ------------------------------------------------------------ memory safety
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-PAGE = mmap.PAGESIZE
 
-
-class Guarded:
-    """Arrays placed flush against a PROT_NONE page (before or after): any
-    read or write outside the array faults."""
-
-    def __init__(self):
-        self.maps = []
-
-    def array(self, shape, dtype, at_end, fill=None):
-        dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
-        pages = max(1, -(-nbytes // PAGE))
-        mm = mmap.mmap(-1, (pages + 2) * PAGE)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(mm))
-        for off in (0, (pages + 1) * PAGE):
-            assert _libc.mprotect(base + off, PAGE, 0) == 0, ctypes.get_errno()
-        self.maps.append(mm)
-        offset = (pages + 1) * PAGE - nbytes if at_end else PAGE
-        a = np.frombuffer(mm, dtype, int(np.prod(shape)), offset).reshape(shape)
-        if fill is not None:
-            a[...] = fill
-        return a
-
-
-@pytest.mark.parametrize("at_end", [True, False], ids=["guard-after", "guard-before"])
-def test_no_access_outside_buffers(at_end, rng):
-    g = Guarded()
-    for k, s in DW_SHAPES:
-        for h, w in [(h, w) for h in (1, 2, 5) for w in list(range(1, scaled(22, 14))) + [129, 130, 131, 132]]:
-            c = 2
-            x = g.array((c, h, w), np.float32, at_end, randf(rng, c, h, w))
-            op = qk.chw.DepthwiseConv2d(randf(rng, c, k, k), stride=s)
-            for name in _ext.variants(dw_family(k, s)):
-                out = g.array(op.output_shape(x.shape), np.float32, at_end)
-                op(x, out=out, kernel=name)
-                np.testing.assert_array_equal(out, op(np.array(x), kernel=_ext.variants(dw_family(k, s))[-1]))
-    for h, w in [(h, w) for h in (1, 2, 4) for w in range(1, scaled(22, 14))]:
-        x = g.array((h, w, 3), np.float32, at_end, randf(rng, h, w, 3))
-        op = qk.chw.Conv2dHWC2CHW(randf(rng, 11, 3, 3, 3))
-        for name in _ext.variants(STEM):
-            out = g.array(op.output_shape(x.shape), np.float32, at_end)
-            op(x, out=out, kernel=name)
-            np.testing.assert_array_equal(out, op(np.array(x), kernel=_ext.variants(STEM)[-1]))
-    for c, hw in [(1, 1), (3, 3), (5, 6), (2, 49)]:
-        x = g.array((c, hw, 1), np.float32, at_end, randf(rng, c, hw, 1))
-        for name in _ext.variants(GAP):
-            out = g.array((c,), np.float32, at_end)
-            qk.chw.GlobalAvgPool()(x, out=out, kernel=name)
-            np.testing.assert_array_equal(out, qk.chw.GlobalAvgPool()(np.array(x), kernel=_ext.variants(GAP)[-1]))
-    for h, w, c in [(1, 1, 1), (1, 3, 3), (5, 3, 7), (4, 4, 4), (3, 9, 5)]:
-        x = g.array((h, w, c), np.float32, at_end, randf(rng, h, w, c))
-        for name in _ext.variants(TRANSPOSE):
-            out = g.array((c, h, w), np.float32, at_end)
-            qk.chw.hwc_to_chw(x, out=out, kernel=name)
-            np.testing.assert_array_equal(out, x.transpose(2, 0, 1))
-            back = g.array((h, w, c), np.float32, at_end)
-            qk.chw.chw_to_hwc(out, out=back, kernel=name)
-            np.testing.assert_array_equal(back, x)
+@pytest.mark.parametrize("sweep", ["dwconv", "stem", "gavgpool", "transpose"])
+def test_no_access_outside_buffers(sweep):
+    """Guard pages after and before every input and output (tests/guard_cases_chw.py,
+    in a child process so a fault names its case)."""
+    assert run_cases("guard_cases_chw", sweep) > 40
 
 
 # ------------------------------------------------- operator object contract
