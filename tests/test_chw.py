@@ -332,9 +332,16 @@ def test_concurrent_calls_from_python_threads(rng):
 
 
 def test_cpu_info_lists_chw_families():
-    kernels = qk.cpu_info()["kernels"]
+    info = qk.cpu_info()
     for family in ALL_FAMILIES:
-        assert kernels[family] == _ext.variants(family)[0]
+        assert info["kernels"][family] == _ext.variants(family)[0]
+    # the SIMD twin is built and selected wherever its ISA is usable, so the
+    # variant comparisons above really ran it (SSE2 on x86, NEON on Arm)
+    simd = {"x86_64": "sse2", "aarch64": "neon", "armv7": "neon"}.get(info["arch"])
+    levels = info["isa_levels"]
+    if simd and info["features"].get(simd) and levels.index(simd) <= levels.index(info["isa_cap"]):
+        for family in ALL_FAMILIES:
+            assert info["kernels"][family].endswith("__" + simd), (family, info["kernels"][family])
 
 
 # ------------------------------------------------------------ bad arguments
