@@ -90,6 +90,8 @@ typedef void (*qk_x32_transpose_fn)(size_t rows, size_t cols, const uint32_t* in
 QK_DECLARE_CHW(scalar)
 QK_DECLARE_CHW(sse2)
 QK_DECLARE_CHW(neon)
+void f32_conv_hwc2chw_ukernel_3x3s2p1c3x8__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
+                                                size_t, const qk_chw_params*);
 
 /* ---- drivers (csrc/ops/chw.c): tile one operator call over the pool ----
  * Python validates every argument before calling; sizes are all >= 1. */
