@@ -90,6 +90,15 @@ typedef void (*qk_x32_transpose_fn)(size_t rows, size_t cols, const uint32_t* in
 QK_DECLARE_CHW(scalar)
 QK_DECLARE_CHW(sse2)
 QK_DECLARE_CHW(neon)
+/* AVX2 level (x86): depthwise kernels and the stem only. */
+void f32_dwconv2d_chw_ukernel_3x3s1p1__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
+                                            const qk_chw_params*);
+void f32_dwconv2d_chw_ukernel_3x3s2p1__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
+                                            const qk_chw_params*);
+void f32_dwconv2d_chw_ukernel_5x5s1p2__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
+                                            const qk_chw_params*);
+void f32_dwconv2d_chw_ukernel_5x5s2p2__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
+                                            const qk_chw_params*);
 void f32_conv_hwc2chw_ukernel_3x3s2p1c3x8__avx2(size_t, size_t, size_t, size_t, const float*, const float*, float*,
                                                 size_t, const qk_chw_params*);
 
