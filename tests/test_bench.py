@@ -370,3 +370,52 @@ def test_command_line_entry_point(tmp_path):
     assert bad.returncode == 2
     assert "qkernels bench: error: --ops: unknown op 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# ------------------------------------------------------------------ bench/icount (host side)
+
+def _icount_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("qk_icount", os.path.join(REPO, "bench", "icount.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_icount_driver_protocol(tmp_path):
+    """The guest driver runs natively too (markers are plain getpid calls there): one JSON
+    header, then per layer three marker labels, or why the family cannot run."""
+    pre = tmp_path / "preload.py"
+    pre.write_text("import sys\nsys.path.insert(0, %r)\nimport qkernels as qk, bench_fakes\n"
+                   "for k, v in bench_fakes.ALL.items():\n    setattr(qk, k, v)\n"
+                   % os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=REPO)
+    drv = os.path.join(REPO, "bench", "icount_driver.py")
+    res = subprocess.run([sys.executable, drv, "--ops", "gemm,sparse", "--layers", "1x1280x1000,1280x320x49",
+                          "--preload", str(pre)], env=env, capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(x) for x in res.stdout.splitlines()]
+    assert lines[0]["arch"] == qk.cpu_info()["arch"]
+    assert [(x["family"], x["shape"], x["marks"]) for x in lines[1:]] == [
+        ("gemm", "1x1280x1000", [0, 1, 2]), ("sparse", "1280x320x49 @80%", [3, 4, 5])]
+    res = subprocess.run([sys.executable, drv, "--ops", "gemm", "--layers", "1x1280x1000"], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    last = json.loads(res.stdout.splitlines()[-1])
+    assert ("unavailable" in last) == (not hasattr(qk, "Linear"))
+
+
+def test_icount_arithmetic_and_table(tmp_path):
+    ic = _icount_module()
+    counts = tmp_path / "counts.txt"
+    counts.write_text("guest_insns 5000000\nmark 0 1000000\nmark 1 1400000\nmark 2 2200000\n")
+    total, marks = ic.parse_counts(str(counts))
+    assert total == 5000000 and marks == {0: 1000000, 1: 1400000, 2: 2200000}
+    rec = {"model": "m", "family": "sparse", "index": 0, "layer": "x", "shape": "8x8x8 @80%", "macs": 512,
+           "nz_macs": 100, "kernel": "f32_spmm_ukernel_32x1__neon", "reps": [1, 3], "marks": [0, 1, 2]}
+    ic.per_call(rec, marks)
+    assert rec["insns_per_call"] == (800000 - 400000) / 2
+    assert rec["insns_per_mac"] == 200000 / 512 and rec["insns_per_nz_mac"] == 2000
+    run = {"cpu": "cortex-a72", "layers": [rec, {"model": "m", "family": "dwconv", "unavailable": "no op"}]}
+    text = ic.table([run])
+    assert "cortex-a72" in text and "2000.000/nz" in text and "32x1__neon" in text and "no op" in text
