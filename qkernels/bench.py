@@ -119,6 +119,12 @@ def fmt_count(n):
     return str(n)
 
 
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    return f"{x:.0f}x" if x >= 100 else (f"{x:.2f}x" if x >= 0.1 else f"{x:.2g}x")
+
+
 def geomean(values):
     vals = [v for v in values if v and v > 0]
     return math.exp(sum(math.log(v) for v in vals) / len(vals)) if vals else None
@@ -145,7 +151,7 @@ def peer_cell(m, ours):
     if not m.get("trusted"):
         return "mismatch"
     t = m["time"]["median"]
-    sp = f" {t / ours['time']['median']:.2f}x" if ours and ours.get("time") else ""
+    sp = " " + fmt_ratio(t / ours["time"]["median"]) if ours and ours.get("time") else ""
     return fmt_time(t) + sp + ("~" if chk.get("status") == "ok" else "")
 
 
@@ -195,8 +201,7 @@ def family_table(model, fam, dtype, threads, layers, results, peers):
     g = geomean(gops)
     foot = ["", "geomean", "", "", "", "", "", "", f"{g:.1f}" if g else "-", ""]
     for p in shown:
-        s = geomean(speed[p.name])
-        foot.append(f"{s:.2f}x" if s else "-")
+        foot.append(fmt_ratio(geomean(speed[p.name])))
     rows.append(foot)
     align = "rlrlrrrrrl" + "r" * len(shown)
     text = head + "\n" + render_table(headers, rows, align)
@@ -406,10 +411,14 @@ def run(args, out=None):
       f"{info['available_cpus']} CPUs; python {platform.python_version()}, numpy {np.__version__}\n")
     w(f"mode: {'full' if args.full else 'quick'} (>= {repeat} samples and >= {min_time:g} s per measurement, "
       f"median shown); threads: {','.join(map(str, threads))}; dtype: {args.dtype}\n")
-    if peers:
-        w("peers: " + ", ".join(f"{p.label} {p.version}" + (f" [{p.note}]" if p.note else "") for p in peers) + "\n")
-    for name, why in skipped.items():
-        w(f"peer skipped: {name}: {why}\n")
+    if args.no_peers:
+        w("peers: off (--no-peers)\n")
+    else:
+        if peers:
+            w("peers: " + ", ".join(f"{p.label} {p.version}" + (f" [{p.note}]" if p.note else "") for p in peers)
+              + "\n")
+        for name, why in skipped.items():
+            w(f"peer skipped: {name}: {why}\n")
     for f, st in fam_status.items():
         if not st["available"]:
             w(f"{f}: {st['operator']} not available in this build\n")
