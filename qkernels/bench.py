@@ -422,8 +422,10 @@ def run(args, out=None):
     for f, st in fam_status.items():
         if not st["available"]:
             w(f"{f}: {st['operator']} not available in this build\n")
-    w("peer cells: time and our speedup (peer time / our time; >1 = ours faster); ~ = within 1 LSB of ours, "
-      "not bit-exact\n\n")
+    if peers:
+        w("peer cells: time and our speedup (peer time / our time; >1 = ours faster); ~ = within 1 LSB of ours, "
+          "not bit-exact\n")
+    w("\n")
 
     # Steps for the progress display.
     total = 0
