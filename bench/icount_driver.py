@@ -66,12 +66,12 @@ def main():
             if not hasattr(qk, C.FAMILIES[fam].op):
                 print(json.dumps(dict(rec, unavailable=f"qk.{C.FAMILIES[fam].op} not in this build")), flush=True)
                 continue
-            kern = C.kernel_for(info["kernels"], fam, args.dtype)
             for layer in per[fam]:
                 if tokens is not None and not C.layer_matches(layer, tokens):
                     continue
                 if tokens is None and not layer.quick:
                     continue
+                kern = C.kernel_for(info["kernels"], fam, args.dtype, layer)
                 out = dict(rec, index=layer.index, layer=layer.name, shape=layer.shape, macs=layer.macs,
                            nz_macs=layer.nz_macs, kernel=kern[0] if kern else None, reps=[r1, r2])
                 try:

@@ -316,16 +316,22 @@ def build_ours(qk, case):
     return lambda threads: op(case.x, threads=threads).reshape(case.out_shape)
 
 
-def kernel_for(kernels, family, dtype):
-    """The kernel-table entries (qk.cpu_info()['kernels']) this family runs for dtype."""
+def kernel_for(kernels, family, dtype, layer=None):
+    """The kernel-table entries (qk.cpu_info()['kernels']) this family runs for dtype.
+
+    With a layer, the entries of its tap count first when the table splits the
+    family by taps (qs8_dwconv9 / qs8_dwconv25)."""
     fam = FAMILIES[family]
     prefix = "f32" if not fam.quantized else dtype
     for key in fam.kernel_keys:  # in order of preference
-        hits = [name for fam_name, name in kernels.items()
+        hits = [(fam_name, name) for fam_name, name in kernels.items()
                 if fam_name.startswith(prefix) and key in fam_name and "requant" not in fam_name
                 and not any(x in fam_name for x in fam.kernel_exclude)]
         if hits:
-            return hits
+            if layer is not None and "KH" in layer.params:
+                taps = str(layer.params["KH"] * layer.params["KW"])
+                hits.sort(key=lambda h: not re.search(r"\D%s$" % taps, h[0]))
+            return [name for _, name in hits]
     return []
 
 

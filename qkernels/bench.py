@@ -448,7 +448,7 @@ def run(args, out=None):
                 base = _record(layer, args.dtype, t)
                 prog.step(f"{model} {f} {layer.shape} t={t} qkernels")
                 rec = dict(base, impl="qkernels")
-                kern = fam_status[f]["kernels"]
+                kern = C.kernel_for(info["kernels"], f, args.dtype, layer)
                 rec["kernel"] = kern[0] if kern else None
                 ours_out = None
                 try:

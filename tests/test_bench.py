@@ -160,6 +160,21 @@ def test_measure_statistics():
     assert len(calls) >= 7 * t["inner"] + 3
 
 
+def test_kernel_names_per_family():
+    kernels = {"qs8_requant_fp32": "qs8_requant_fp32_ukernel__sse2", "qs8_gemm": "qs8_gemm_ukernel_3x8c8__avx2",
+               "qu8_gemm": "qu8_gemm_ukernel_3x8c8__avx2", "qs8_dwconv25": "qs8_dwconv_ukernel_up16x25__avx2",
+               "qs8_dwconv9": "qs8_dwconv_ukernel_up16x9__avx2", "f32_spmm": "f32_spmm_ukernel_32x4__avx2"}
+    assert C.kernel_for(kernels, "gemm", "qu8") == ["qu8_gemm_ukernel_3x8c8__avx2"]
+    assert C.kernel_for(kernels, "conv", "qs8") == ["qs8_gemm_ukernel_3x8c8__avx2"]  # no igemm family: gemm
+    dw3 = C.Layer("m", "dwconv", {"H": 8, "W": 8, "C": 8, "KH": 3, "KW": 3, "stride": 1, "padding": 1}, ["x"])
+    dw5 = C.Layer("m", "dwconv", dict(dw3.params, KH=5, KW=5, padding=2), ["y"])
+    assert C.kernel_for(kernels, "dwconv", "qs8", dw3)[0] == "qs8_dwconv_ukernel_up16x9__avx2"
+    assert C.kernel_for(kernels, "dwconv", "qs8", dw5)[0] == "qs8_dwconv_ukernel_up16x25__avx2"
+    assert C.kernel_for(kernels, "sparse", "qs8") == ["f32_spmm_ukernel_32x4__avx2"]
+    assert C.kernel_for({}, "gemm", "qs8") == [] and C.short_kernel(None) == "?"
+    assert C.short_kernel("qs8_dwconv_ukernel_up16x9__avx2") == "up16x9__avx2"
+
+
 def test_cases_are_deterministic():
     layer = C.Layer("m", "gemm", {"M": 8, "K": 16, "N": 4}, ["x"])
     a, b = C.make_case(layer, "qs8"), C.make_case(layer, "qs8")
