@@ -231,28 +231,52 @@ def scaling_table(model, fam, layers, results, thread_list):
 
 # ------------------------------------------------------------------ machine info
 
-def cpu_model():
-    """CPU model name, and the board model where the kernel says (Raspberry Pi ...)."""
-    name, board = platform.processor() or "", ""
+ARM_PARTS = {  # /proc/cpuinfo "CPU part" of Arm Ltd (implementer 0x41) cores
+    "0xc07": "Cortex-A7", "0xc09": "Cortex-A9", "0xc0d": "Cortex-A17", "0xc0e": "Cortex-A17", "0xc0f": "Cortex-A15",
+    "0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
+    "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0a": "Cortex-A75", "0xd0b": "Cortex-A76",
+    "0xd0c": "Neoverse-N1", "0xd0d": "Cortex-A77", "0xd40": "Neoverse-V1", "0xd41": "Cortex-A78",
+    "0xd44": "Cortex-X1", "0xd46": "Cortex-A510", "0xd47": "Cortex-A710", "0xd48": "Cortex-X2",
+    "0xd49": "Neoverse-N2", "0xd4b": "Cortex-A78C", "0xd4d": "Cortex-A715", "0xd4e": "Cortex-X3",
+    "0xd4f": "Neoverse-V2", "0xd80": "Cortex-A520", "0xd81": "Cortex-A720", "0xd82": "Cortex-X4",
+}
+
+
+def _read(path):
     try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                k, v = k.strip().lower(), v.strip()
-                if k in ("model name", "cpu model") and v and not name.startswith(v):
-                    name = v
-                elif k == "model" and v and not v.isdigit():
-                    board = v
-                elif k == "cpu part" and not name:
-                    name = "Arm part " + v
+        with open(path, errors="replace") as f:
+            return f.read()
     except OSError:
-        pass
-    try:
-        with open("/proc/device-tree/model") as f:
-            board = f.read().strip("\x00\n ") or board
-    except OSError:
-        pass
-    return name or platform.machine(), board
+        return None
+
+
+def cpu_model(cpuinfo=None, dt_model=None):
+    """(CPU model name, board model) from /proc/cpuinfo and the device tree, e.g.
+    ("Cortex-A72", "Raspberry Pi 4 Model B Rev 1.4"); big.LITTLE: "Cortex-A55 + Cortex-A76"."""
+    cpuinfo = _read("/proc/cpuinfo") if cpuinfo is None else cpuinfo
+    dt_model = _read("/proc/device-tree/model") if dt_model is None else dt_model
+    name, board, parts, implementer = "", "", [], None
+    for line in (cpuinfo or "").splitlines():
+        k, _, v = line.partition(":")
+        k, v = k.strip().lower(), v.strip()
+        if k in ("model name", "cpu model") and v and not name:
+            name = v
+        elif k == "model" and v and not v.isdigit():
+            board = v
+        elif k == "cpu implementer":
+            implementer = v
+        elif k == "cpu part" and v:
+            part = ARM_PARTS.get(v.lower(), f"part {v}") if implementer in (None, "0x41") else f"part {v}"
+            if part not in parts:
+                parts.append(part)
+    if parts and (not name or name.lower().startswith(("armv", "aarch64"))):
+        name = " + ".join(parts)
+    if dt_model and dt_model.strip("\x00\n "):
+        board = dt_model.strip("\x00\n ")
+    if not name:
+        proc = platform.processor()
+        name = proc if proc and proc not in ("unknown", platform.machine()) else platform.machine()
+    return name, board
 
 
 # ------------------------------------------------------------------ the run

@@ -175,6 +175,18 @@ def test_kernel_names_per_family():
     assert C.short_kernel("qs8_dwconv_ukernel_up16x9__avx2") == "up16x9__avx2"
 
 
+def test_cpu_model_names():
+    pi4 = ("processor\t: 0\nBogoMIPS\t: 108.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd08\n"
+           "processor\t: 1\nCPU implementer\t: 0x41\nCPU part\t: 0xd08\n"
+           "Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n")
+    assert B.cpu_model(pi4, "") == ("Cortex-A72", "Raspberry Pi 4 Model B Rev 1.4")
+    assert B.cpu_model(pi4, "Raspberry Pi 5 Model B Rev 1.0\x00")[1] == "Raspberry Pi 5 Model B Rev 1.0"
+    phone = "CPU implementer\t: 0x41\nCPU part\t: 0xd05\nCPU implementer\t: 0x41\nCPU part\t: 0xd0b\n"
+    assert B.cpu_model(phone, "")[0] == "Cortex-A55 + Cortex-A76"
+    x86 = "processor\t: 0\nmodel name\t: AMD EPYC 7B13 64-Core Processor\nmodel\t\t: 1\n"
+    assert B.cpu_model(x86, "") == ("AMD EPYC 7B13 64-Core Processor", "")
+
+
 def test_cases_are_deterministic():
     layer = C.Layer("m", "gemm", {"M": 8, "K": 16, "N": 4}, ["x"])
     a, b = C.make_case(layer, "qs8"), C.make_case(layer, "qs8")
