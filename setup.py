@@ -11,6 +11,7 @@ Environment:
   QKERNELS_SANITIZE=address,undefined   build with sanitizers (tests only)
   QKERNELS_TARGET_ARCH=aarch64|armv7|x86|generic   override the detected arch
 """
+import glob
 import os
 import sys
 import tempfile
@@ -84,8 +85,9 @@ def extensions():
         "qkernels._ext",
         sources=["src/_ext.pyx"],
         include_dirs=["csrc/include"],
-        depends=[os.path.join("csrc", "include", "qkernels", h)
-                 for h in os.listdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "include", "qkernels"))],
+        # Every C file and header: setuptools relinks only when one of these
+        # is newer than the module (ISA files are compiled as extra objects).
+        depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + qk_build.c_sources()),
     )
     return cythonize([ext], include_path=["src"], compiler_directives={"language_level": "3"})
 
