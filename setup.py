@@ -10,6 +10,7 @@ with a warning, and its kernels are left out of the dispatch table.
 Environment:
   QKERNELS_SANITIZE=address,undefined   build with sanitizers (tests only)
   QKERNELS_TARGET_ARCH=aarch64|armv7|x86|generic   override the detected arch
+                      (cross builds that set _PYTHON_HOST_PLATFORM need not)
 """
 import os
 import sys
@@ -26,6 +27,17 @@ ARCH = qk_build.target_arch()
 
 def _is_msvc(compiler):
     return getattr(compiler, "compiler_type", "") == "msvc"
+
+
+def _thread_libs(msvc):
+    """-lpthread where pthreads is a library of its own.
+
+    Android's libc (bionic: Termux, cibuildwheel's android builds) has pthreads
+    built in and its NDK ships no libpthread, so -lpthread fails to link there.
+    """
+    if msvc or sys.platform == "android" or hasattr(sys, "getandroidapilevel"):
+        return []
+    return ["-lpthread"]
 
 
 class BuildExt(build_ext):
@@ -73,7 +85,7 @@ class BuildExt(build_ext):
         ext.define_macros = list(ext.define_macros) + macros
         ext.extra_compile_args = base
         ext.extra_objects = list(ext.extra_objects) + objects
-        ext.extra_link_args = list(ext.extra_link_args) + link_extra + ([] if msvc else ["-lpthread"])
+        ext.extra_link_args = list(ext.extra_link_args) + link_extra + _thread_libs(msvc)
         super().build_extension(ext)
 
 
