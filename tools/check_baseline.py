@@ -19,10 +19,10 @@ an extension above its level:
     armv7   baseline: no NEON at all (q registers, NEON-only or integer-typed
             v-instructions);  neon: no dotprod / i8mm;  neondot: no i8mm
 
-The compiler is the one a setuptools build of this Python would use: $CC or
-sysconfig's CC, with sysconfig's CFLAGS + CCSHARED, then $CFLAGS (as
-distutils orders them), then qk_build.BASE_CFLAGS, the ISA flags and the
-QK_BUILD_* defines.  --cc replaces the compiler and drops sysconfig's flags
+The compiler is the one a setuptools build of this Python would use (asked
+from setuptools' own compiler setup when it is installed, else rebuilt from
+$CC / sysconfig CC, CFLAGS, CCSHARED), then qk_build.BASE_CFLAGS, the ISA
+flags and the QK_BUILD_* defines, as setup.py adds them.  --cc replaces the compiler and drops sysconfig's flags
 (e.g. --cc aarch64-linux-gnu-gcc --arch aarch64 on an x86 host);
 tools/cross_wheel.py instead runs this script with the target Python's
 sysconfig, as it does the wheel build.  The disassembler defaults to
@@ -188,12 +188,29 @@ def parse_objdump(text):
 
 
 def default_compiler():
-    """argv prefix of the C compiler a setuptools build would use, plus its flags."""
+    """(argv prefix, flags) of the C compiler a setuptools build would use.
+
+    Asks setuptools itself where it is installed (its rules changed over
+    time: recent versions let $CFLAGS replace sysconfig's CFLAGS, older ones
+    appended it; on macOS $ARCHFLAGS replaces -arch).  Without setuptools
+    (e.g. the QEMU guests) the same is rebuilt from sysconfig.
+    """
+    try:
+        import setuptools  # noqa: F401  (makes `distutils` setuptools' own copy)
+        from distutils.ccompiler import new_compiler
+        from distutils.sysconfig import customize_compiler
+
+        compiler = new_compiler()
+        customize_compiler(compiler)
+        argv = list(compiler.compiler_so)
+        if argv:
+            return argv[:1], argv[1:]
+    except Exception:  # no setuptools, or a compiler class without compiler_so (MSVC)
+        pass
     cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    flags = []
-    for var in ("CFLAGS", "CCSHARED"):
-        flags += shlex.split(sysconfig.get_config_var(var) or "")
-    flags += shlex.split(os.environ.get("CFLAGS", ""))
+    cflags = os.environ.get("CFLAGS", sysconfig.get_config_var("CFLAGS") or "")
+    flags = shlex.split(cflags) + shlex.split(os.environ.get("CPPFLAGS", "")) + \
+        shlex.split(sysconfig.get_config_var("CCSHARED") or "")
     if sys.platform == "darwin":
         # python.org builds are universal2 (-arch arm64 -arch x86_64); setuptools
         # replaces those with $ARCHFLAGS, cibuildwheel sets it per target.
