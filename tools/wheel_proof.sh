@@ -42,6 +42,10 @@ STAGES=${*:-$ALL_STAGES}
 mkdir -p "$PROOF"
 T0=$SECONDS
 
+# need_pkgs (apt-get install what is missing, as the QEMU harness does).
+# shellcheck source=../tests/qemu/common.sh
+. tests/qemu/common.sh
+REPO=$PWD  # common.sh may have set it from QKERNELS_REPO; the proof is of this tree
 log() { printf '[proof %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # pip noise (version check, root warning) off; the host's pip config stays.
@@ -122,11 +126,11 @@ EOF
     local netns=()
     if unshare --net true 2>/dev/null; then
         netns=(unshare --net)
+    elif unshare --map-root-user --net true 2>/dev/null; then  # unprivileged (CI runners)
+        netns=(unshare --map-root-user --net)
     else
         log "warning: unshare --net not permitted here; relying on --no-index alone"
     fi
-    # shellcheck source=../tests/qemu/common.sh
-    . tests/qemu/common.sh
     need_pkgs clang  # gcc comes with the machine; clang may not
     for cc in gcc clang; do
         command -v "$cc" >/dev/null || { log "$cc not installed"; return 1; }
@@ -230,8 +234,6 @@ arm_wheel() { # arch cpu...
 }
 
 need_cross() { # arch: the cross compiler and binutils, as tests/qemu/run.sh installs them
-    # shellcheck source=../tests/qemu/common.sh
-    . tests/qemu/common.sh
     case $1 in
         aarch64) need_pkgs qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu ;;
         armv7) need_pkgs qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf ;;
