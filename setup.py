@@ -16,8 +16,16 @@ import os
 import sys
 import tempfile
 
+import setuptools
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+
+# pyproject.toml uses a PEP 639 license string, which older setuptools reject
+# with a long schema error.  With build isolation pip installs a recent one;
+# with --no-build-isolation (Termux, distro setuptools) say what to do instead.
+if int(setuptools.__version__.split(".")[0]) < 77:
+    sys.exit("qkernels needs setuptools>=77 to build, found %s: pip install -U 'setuptools>=77' 'Cython>=3'"
+             % setuptools.__version__)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qk_build  # noqa: E402

@@ -11,7 +11,9 @@
 #   offline    the sdist built into a wheel by pip with build isolation, twice
 #              (CC=gcc, CC=clang), in a network namespace with no network and a
 #              wheelhouse holding only the declared build requirements
-#              (pyproject [build-system].requires): nothing else is needed
+#              (pyproject [build-system].requires): nothing else is needed;
+#              then the Termux recipe: those installed by hand, pip install
+#              --no-build-isolation (clang, offline), numpy-free smoke test
 #   twine      twine check on the sdist and wheels
 #   cibw       cibuildwheel --print-build-identifiers for linux/macos/windows/android
 #   numpy      the gcc wheel: no numpy symbol or library dependency; installed
@@ -132,6 +134,8 @@ EOF
         log "warning: unshare --net not permitted here; relying on --no-index alone"
     fi
     need_pkgs clang  # gcc comes with the machine; clang may not
+    # The two builds run side by side (2 cores; each compiles serially).
+    local pids=() rc=0
     for cc in gcc clang; do
         command -v "$cc" >/dev/null || { log "$cc not installed"; return 1; }
         rm -rf "$DIST/$cc" && mkdir -p "$DIST/$cc"
@@ -139,11 +143,30 @@ EOF
         # No pip configuration either: the only wheels pip sees are in $wh.
         env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null CC=$cc \
             "${netns[@]}" "$VENV/bin/pip" wheel -v --no-deps --no-index --no-cache-dir --find-links "$wh" \
-            -w "$DIST/$cc" "$sd" >"$PROOF/offline-$cc.log" 2>&1 \
-            || { tail -30 "$PROOF/offline-$cc.log"; return 1; }
-        grep -m1 -E "^\s*$cc .*csrc/dispatch\.c" "$PROOF/offline-$cc.log" || { log "no $cc compile line in the log"; return 1; }
+            -w "$DIST/$cc" "$sd" >"$PROOF/offline-$cc.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in 0 1; do
+        cc=$([ $i = 0 ] && echo gcc || echo clang)
+        if ! wait "${pids[$i]}"; then
+            tail -30 "$PROOF/offline-$cc.log"; rc=1; continue
+        fi
+        grep -m1 -E "^\s*$cc .*csrc/dispatch\.c" "$PROOF/offline-$cc.log" || { log "no $cc compile line in the log"; rc=1; }
         ls "$DIST/$cc"
     done
+    [ $rc = 0 ] || return 1
+    # The Termux recipe (docs/INSTALL.md): build requirements installed by
+    # hand, then pip install --no-build-isolation, here with clang, offline.
+    # No numpy in this venv: the smoke test runs the extension without it.
+    local v=$PROOF/venv-nobuildiso
+    rm -rf "$v" && "$PY" -m venv "$v"
+    # shellcheck disable=SC2086
+    env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "$v/bin/pip" install -q --no-index --find-links "$wh" -U $reqs
+    log "pip install --no-build-isolation --no-deps (CC=clang, offline) into $v"
+    env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CC=clang "${netns[@]}" \
+        "$v/bin/pip" install -v --no-build-isolation --no-deps --no-index --no-cache-dir "$sd" \
+        >"$PROOF/offline-nobuildiso.log" 2>&1 || { tail -30 "$PROOF/offline-nobuildiso.log"; return 1; }
+    (cd "$REPO/tests" && "$v/bin/python" smoke_ext.py)
 }
 
 stage_twine() {
