@@ -171,7 +171,9 @@ def parse_objdump(text):
             symbol = m.group(1)
             continue
         parts = line.split("\t")
-        if len(parts) < 2 or not re.match(r"^\s*[0-9a-f]+:$", parts[0]):
+        # GNU objdump: '   4:\tmnemonic\toperands'; llvm-objdump (macOS) pads the
+        # address field with spaces before the tab.
+        if len(parts) < 2 or not re.match(r"^\s*[0-9a-f]+:\s*$", parts[0]):
             continue
         # With --no-show-raw-insn: addr:, mnemonic (maybe with prefixes), operands.
         insn = " ".join(p.strip() for p in parts[1:] if p.strip())

