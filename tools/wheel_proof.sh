@@ -31,6 +31,11 @@
 #                             it holds the artifacts afterwards)
 #        PYTHON               host Python (default python3; must be 3.11 for
 #                             the Arm stages, like the Debian bookworm guests)
+#        QKERNELS_PROOF_AARCH64_CPUS  (default "cortex-a53 cortex-a76")
+#        QKERNELS_PROOF_ARMV7_CPUS    (default "cortex-a7")
+#        QKERNELS_PROOF_PYTEST_ARGS   what the suite runs select (default: all
+#                             of tests/), e.g. "-x -k 'not sweep'" to keep the
+#                             proof short as the suite grows
 # Prints a summary with the time of each stage; exits non-zero if one failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -192,7 +197,7 @@ suite_in_venv() { # venv-dir wheel numpy-spec
     "$v/bin/pip" install -q --force-reinstall --no-deps "$whl"
     # From tests/: the source tree's qkernels/ must not shadow the wheel.
     (cd "$REPO/tests" && "$v/bin/python" -c "import numpy, qkernels; print('numpy', numpy.__version__, '| qkernels', qkernels.__version__, 'from', qkernels.__file__)" \
-        && "$v/bin/python" -m pytest -q -p no:cacheprovider .)
+        && eval "\"\$v/bin/python\" -m pytest -q -p no:cacheprovider ${QKERNELS_PROOF_PYTEST_ARGS:-} .")
 }
 
 stage_numpy() {
@@ -253,7 +258,7 @@ arm_wheel() { # arch cpu...
         install --no-deps --no-index --no-cache-dir --target "$site" "$repaired"
     for cpu in "$@"; do
         local qlog=$PROOF/qemu-$arch-$cpu.log
-        QKERNELS_QEMU_SITE=$site bash tests/qemu/run.sh "$arch" "$cpu" -q -rs tests >"$qlog" 2>&1 \
+        eval "QKERNELS_QEMU_SITE=\$site bash tests/qemu/run.sh \"\$arch\" \"\$cpu\" -q -rs ${QKERNELS_PROOF_PYTEST_ARGS:-} tests" >"$qlog" 2>&1 \
             || { tail -40 "$qlog"; return 1; }
         grep -E '^qemu: |^=== (testing|qemu-)|passed|failed|SKIPPED' "$qlog"
     done
@@ -266,8 +271,10 @@ need_cross() { # arch: the cross compiler and binutils, as tests/qemu/run.sh ins
     esac
 }
 
-stage_aarch64() { arm_wheel aarch64 cortex-a53 cortex-a76; }
-stage_armv7() { arm_wheel armv7 cortex-a7; }
+# shellcheck disable=SC2086
+stage_aarch64() { arm_wheel aarch64 ${QKERNELS_PROOF_AARCH64_CPUS:-cortex-a53 cortex-a76}; }
+# shellcheck disable=SC2086
+stage_armv7() { arm_wheel armv7 ${QKERNELS_PROOF_ARMV7_CPUS:-cortex-a7}; }
 
 # ---------------------------------------------------------------- driver
 declare -a names=() results=() times=()
