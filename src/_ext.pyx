@@ -10,3 +10,5 @@ its bindings in its own .pxi file, included below.
 
 include "core.pxi"
 include "requant.pxi"
+include "vadd.pxi"
+include "gavgpool.pxi"
