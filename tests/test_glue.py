@@ -97,6 +97,41 @@ def test_add_all_input_pairs(dtype):
             np.testing.assert_array_equal(op._run(a, b, None, None, name), want, err_msg=f"{name} {s1} {s2} {so}")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_add_kernels_equal_scalar_for_any_parameters(dtype, rng):
+    """The C kernels accept any Q31 multipliers and shifts, not only TFLite's: every variant
+    equals the scalar twin for random (multiplier, shift) triples, the special (2^30, 0) input
+    multiplier (SIMD shortcut) on either, both or no input, and the extremes of both."""
+    fam = prefix(dtype) + "_vadd"
+    names = _ext.variants(fam)
+    info = np.iinfo(dtype)
+    specials = [(1 << 30, 0), (2**31 - 1, 0), (0, 0), (2**31 - 1, 31), (1 << 30, 1), (1 << 30, 31)]
+    n = scaled(1000, 300)
+    for trial in range(scaled(120, 40)):
+        pick = []
+        for _ in range(3):
+            if rng.random() < 0.4:
+                pick.append(specials[int(rng.integers(len(specials)))])
+            else:
+                pick.append((int(rng.integers(0, 2**31)), int(rng.integers(0, 32))))
+        zps = [int(rng.integers(info.min, info.max, endpoint=True)) for _ in range(3)]
+        qmin, qmax = sorted(int(v) for v in rng.integers(info.min, info.max, size=2, endpoint=True))
+        m = trial % 71 + (n if trial % 2 else 0)
+        a, b = rand_q(rng, m, dtype), rand_q(rng, m, dtype)
+        results = []
+        for name in names:
+            out = np.empty(m, dtype)
+            _ext.vadd(fam, a.view(np.uint8), b.view(np.uint8), out.view(np.uint8), zps[0], pick[0][0], pick[0][1],
+                      zps[1], pick[1][0], pick[1][1], pick[2][0], pick[2][1], zps[2], qmin, qmax, 1, name)
+            results.append(out)
+        # the scalar twin itself is the integer formula (checked independently via the reference)
+        s1 = reference.rdbpot(reference.srdhm((a.astype(np.int64) - zps[0]) << 20, pick[0][0]), pick[0][1])
+        s2 = reference.rdbpot(reference.srdhm((b.astype(np.int64) - zps[1]) << 20, pick[1][0]), pick[1][1])
+        want = np.clip(reference.rdbpot(reference.srdhm(s1 + s2, pick[2][0]), pick[2][1]) + zps[2], qmin, qmax)
+        for name, got in zip(names, results):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} params={pick} zps={zps} m={m}")
+
+
 def _tflite_quantize_multiplier_smaller_than_one(real):
     """Independent port of TFLite QuantizeMultiplier (C++ std::frexp/std::round), for reals in (0, 1)."""
     if real == 0.0:
@@ -546,7 +581,8 @@ def test_simd_variants_are_built_and_selected():
 
     expect = {}
     if info["arch"] == "x86_64":
-        expect = {"qs8_vadd": "sse41", "qu8_vadd": "sse41", "qs8_gavgpool": "sse41", "qu8_gavgpool": "sse41",
+        vadd = "avx2" if usable("avx2") else "sse41"
+        expect = {"qs8_vadd": vadd, "qu8_vadd": vadd, "qs8_gavgpool": "sse41", "qu8_gavgpool": "sse41",
                   "f32_vadd": "avx2" if usable("avx2") else "sse2"}
     elif info["arch"] in ("aarch64", "armv7"):
         expect = {f: "neon" for f in ("qs8_vadd", "qu8_vadd", "qs8_gavgpool", "qu8_gavgpool", "f32_vadd")}

@@ -80,20 +80,34 @@ QK_GLUE_INLINE int16x8_t qk_vadd_sub_zp_neon(uint8x8_t x, uint8x8_t zp, int is_s
 }
 
 /* 8 differences -> their scaled values in 2 x 4 int32 lanes.  (x - zp) * 16
- * fits int16 and vshll by 16 completes the left shift by 20. */
-QK_INLINE void qk_vadd_scale8_neon(int16x8_t d, int32x4_t vmult, int32x4_t vnshift, int32x4_t* lo, int32x4_t* hi) {
+ * fits int16 and vshll by 16 completes the left shift by 20.  `half`
+ * (multiplier 2^30, shift 0, see qk_vadd_is_half): the scaled value is
+ * (x - zp) << 19, a shift by 3 before the vshll. */
+QK_GLUE_INLINE void qk_vadd_scale8_neon(int16x8_t d, int32x4_t vmult, int32x4_t vnshift, int half, int32x4_t* lo,
+                                        int32x4_t* hi) {
+  if (half) {
+    const int16x8_t d8 = vshlq_n_s16(d, QK_VADD_LEFT_SHIFT - 1 - 16);
+    *lo = vshll_n_s16(vget_low_s16(d8), 16);
+    *hi = vshll_n_s16(vget_high_s16(d8), 16);
+    return;
+  }
   const int16x8_t d16 = vshlq_n_s16(d, QK_VADD_LEFT_SHIFT - 16);
   *lo = qk_mul_rdbpot_neon(vshll_n_s16(vget_low_s16(d16), 16), vmult, vnshift);
   *hi = qk_mul_rdbpot_neon(vshll_n_s16(vget_high_s16(d16), 16), vmult, vnshift);
 }
 
-QK_GLUE_INLINE uint8x16_t qk_vadd16_neon(uint8x16_t va, uint8x16_t vb, const qk_vadd_neon* c, int is_signed) {
+QK_GLUE_INLINE uint8x16_t qk_vadd16_neon(uint8x16_t va, uint8x16_t vb, const qk_vadd_neon* c, int is_signed,
+                                         int a_half, int b_half) {
   int32x4_t a0, a1, a2, a3, b0, b1, b2, b3;
-  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_low_u8(va), c->a_zp, is_signed), c->a_mult, c->a_nshift, &a0, &a1);
-  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_high_u8(va), c->a_zp, is_signed), c->a_mult, c->a_nshift, &a2, &a3);
-  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_low_u8(vb), c->b_zp, is_signed), c->b_mult, c->b_nshift, &b0, &b1);
-  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_high_u8(vb), c->b_zp, is_signed), c->b_mult, c->b_nshift, &b2, &b3);
-  /* |scaled| < 2^27 each: the sums cannot wrap. */
+  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_low_u8(va), c->a_zp, is_signed), c->a_mult, c->a_nshift, a_half,
+                      &a0, &a1);
+  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_high_u8(va), c->a_zp, is_signed), c->a_mult, c->a_nshift, a_half,
+                      &a2, &a3);
+  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_low_u8(vb), c->b_zp, is_signed), c->b_mult, c->b_nshift, b_half,
+                      &b0, &b1);
+  qk_vadd_scale8_neon(qk_vadd_sub_zp_neon(vget_high_u8(vb), c->b_zp, is_signed), c->b_mult, c->b_nshift, b_half,
+                      &b2, &b3);
+  /* |scaled| <= 255 * 2^20 < 2^28 each for any multiplier: the sums cannot wrap. */
   const int32x4_t y0 = qk_mul_rdbpot_neon(vaddq_s32(a0, b0), c->o_mult, c->o_nshift);
   const int32x4_t y1 = qk_mul_rdbpot_neon(vaddq_s32(a1, b1), c->o_mult, c->o_nshift);
   const int32x4_t y2 = qk_mul_rdbpot_neon(vaddq_s32(a2, b2), c->o_mult, c->o_nshift);
@@ -101,9 +115,24 @@ QK_GLUE_INLINE uint8x16_t qk_vadd16_neon(uint8x16_t va, uint8x16_t vb, const qk_
   return qk_narrow16_neon(y0, y1, y2, y3, c->o_zp, c->qmin, c->qmax, is_signed);
 }
 
-/* The whole kernel: 16 elements per step; a tail of 1..15 goes through the
- * same body via 16-byte stack copies, so no byte outside a, b or y is
- * touched. */
+/* 16 elements per step; a tail of 1..15 goes through the same body via
+ * 16-byte stack copies, so no byte outside a, b or y is touched. */
+QK_GLUE_INLINE void qk_vadd_loop_neon(size_t n, const uint8_t* pa, const uint8_t* pb, uint8_t* py,
+                                      const qk_vadd_neon* c, int is_signed, int a_half, int b_half) {
+  for (; n >= 16; n -= 16, pa += 16, pb += 16, py += 16) {
+    vst1q_u8(py, qk_vadd16_neon(vld1q_u8(pa), vld1q_u8(pb), c, is_signed, a_half, b_half));
+  }
+  if (n != 0) {
+    uint8_t ta[16] = {0}, tb[16] = {0}, ty[16];
+    memcpy(ta, pa, n);
+    memcpy(tb, pb, n);
+    vst1q_u8(ty, qk_vadd16_neon(vld1q_u8(ta), vld1q_u8(tb), c, is_signed, a_half, b_half));
+    memcpy(py, ty, n);
+  }
+}
+
+/* The whole kernel: one loop instance per combination of "half" inputs, so
+ * the choice is made once per call, not per element. */
 QK_GLUE_INLINE void qk_vadd_x16_neon(size_t n, const void* a, const void* b, void* y, const qk_vadd_params* p,
                                      int is_signed) {
   const uint8_t* pa = (const uint8_t*) a;
@@ -111,15 +140,16 @@ QK_GLUE_INLINE void qk_vadd_x16_neon(size_t n, const void* a, const void* b, voi
   uint8_t* py = (uint8_t*) y;
   qk_vadd_neon c;
   qk_vadd_neon_init(&c, p);
-  for (; n >= 16; n -= 16, pa += 16, pb += 16, py += 16) {
-    vst1q_u8(py, qk_vadd16_neon(vld1q_u8(pa), vld1q_u8(pb), &c, is_signed));
-  }
-  if (n != 0) {
-    uint8_t ta[16] = {0}, tb[16] = {0}, ty[16];
-    memcpy(ta, pa, n);
-    memcpy(tb, pb, n);
-    vst1q_u8(ty, qk_vadd16_neon(vld1q_u8(ta), vld1q_u8(tb), &c, is_signed));
-    memcpy(py, ty, n);
+  const int a_half = qk_vadd_is_half(p->a_multiplier, p->a_shift);
+  const int b_half = qk_vadd_is_half(p->b_multiplier, p->b_shift);
+  if (a_half && b_half) {
+    qk_vadd_loop_neon(n, pa, pb, py, &c, is_signed, 1, 1);
+  } else if (a_half) {
+    qk_vadd_loop_neon(n, pa, pb, py, &c, is_signed, 1, 0);
+  } else if (b_half) {
+    qk_vadd_loop_neon(n, pa, pb, py, &c, is_signed, 0, 1);
+  } else {
+    qk_vadd_loop_neon(n, pa, pb, py, &c, is_signed, 0, 0);
   }
 }
 

@@ -98,31 +98,37 @@ QK_INLINE void qk_vadd_sse41_init(qk_vadd_sse41* c, const qk_vadd_params* p) {
 
 /* 8 inputs (x - zp, 16-bit lanes) -> their scaled values in 2 x 4 int32 lanes.
  * |x - zp| <= 255, so (x - zp) * 16 fits int16, and interleaving it above a
- * zero low half makes (x - zp) * 2^16 * 16 = (x - zp) << 20 in each int32 lane. */
-QK_GLUE_INLINE void qk_vadd_scale8_sse41(__m128i d16, __m128i vmult, const qk_rdbpot_sse41* div, __m128i* lo,
-                                    __m128i* hi) {
+ * zero low half makes (x - zp) * 2^16 * 16 = (x - zp) << 20 in each int32
+ * lane.  `half` (multiplier 2^30, shift 0, see qk_vadd_is_half): the scaled
+ * value is (x - zp) << 19, one shift by 3 before the interleave. */
+QK_GLUE_INLINE void qk_vadd_scale8_sse41(__m128i d16, __m128i vmult, const qk_rdbpot_sse41* div, int half,
+                                         __m128i* lo, __m128i* hi) {
   const __m128i zero = _mm_setzero_si128();
+  if (half) {
+    const __m128i d = _mm_slli_epi16(d16, QK_VADD_LEFT_SHIFT - 1 - 16);
+    *lo = _mm_unpacklo_epi16(zero, d);
+    *hi = _mm_unpackhi_epi16(zero, d);
+    return;
+  }
   const __m128i d = _mm_slli_epi16(d16, QK_VADD_LEFT_SHIFT - 16);
   *lo = qk_rdbpot_sse41_apply(qk_srdhm_sse41(_mm_unpacklo_epi16(zero, d), vmult), div);
   *hi = qk_rdbpot_sse41_apply(qk_srdhm_sse41(_mm_unpackhi_epi16(zero, d), vmult), div);
 }
 
-QK_GLUE_INLINE __m128i qk_vadd16_sse41(__m128i va, __m128i vb, const qk_vadd_sse41* c, int is_signed) {
-  const __m128i va_hi = _mm_unpackhi_epi64(va, va);
-  const __m128i vb_hi = _mm_unpackhi_epi64(vb, vb);
+QK_GLUE_INLINE __m128i qk_widen_sub_sse41(__m128i v, __m128i vzp16, int is_signed) {
+  return _mm_sub_epi16(is_signed ? _mm_cvtepi8_epi16(v) : _mm_cvtepu8_epi16(v), vzp16);
+}
+
+QK_GLUE_INLINE __m128i qk_vadd16_sse41(__m128i va, __m128i vb, const qk_vadd_sse41* c, int is_signed, int a_half,
+                                       int b_half) {
   __m128i a0, a1, a2, a3, b0, b1, b2, b3;
-  if (is_signed) {
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepi8_epi16(va), c->a_zp16), c->a_mult, &c->a_div, &a0, &a1);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepi8_epi16(va_hi), c->a_zp16), c->a_mult, &c->a_div, &a2, &a3);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepi8_epi16(vb), c->b_zp16), c->b_mult, &c->b_div, &b0, &b1);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepi8_epi16(vb_hi), c->b_zp16), c->b_mult, &c->b_div, &b2, &b3);
-  } else {
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepu8_epi16(va), c->a_zp16), c->a_mult, &c->a_div, &a0, &a1);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepu8_epi16(va_hi), c->a_zp16), c->a_mult, &c->a_div, &a2, &a3);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepu8_epi16(vb), c->b_zp16), c->b_mult, &c->b_div, &b0, &b1);
-    qk_vadd_scale8_sse41(_mm_sub_epi16(_mm_cvtepu8_epi16(vb_hi), c->b_zp16), c->b_mult, &c->b_div, &b2, &b3);
-  }
-  /* |scaled| < 2^27 each: the sums cannot wrap. */
+  qk_vadd_scale8_sse41(qk_widen_sub_sse41(va, c->a_zp16, is_signed), c->a_mult, &c->a_div, a_half, &a0, &a1);
+  qk_vadd_scale8_sse41(qk_widen_sub_sse41(_mm_unpackhi_epi64(va, va), c->a_zp16, is_signed), c->a_mult, &c->a_div,
+                       a_half, &a2, &a3);
+  qk_vadd_scale8_sse41(qk_widen_sub_sse41(vb, c->b_zp16, is_signed), c->b_mult, &c->b_div, b_half, &b0, &b1);
+  qk_vadd_scale8_sse41(qk_widen_sub_sse41(_mm_unpackhi_epi64(vb, vb), c->b_zp16, is_signed), c->b_mult, &c->b_div,
+                       b_half, &b2, &b3);
+  /* |scaled| <= 255 * 2^20 < 2^28 each for any multiplier: the sums cannot wrap. */
   const __m128i y0 = qk_rdbpot_sse41_apply(qk_srdhm_sse41(_mm_add_epi32(a0, b0), c->o_mult), &c->o_div);
   const __m128i y1 = qk_rdbpot_sse41_apply(qk_srdhm_sse41(_mm_add_epi32(a1, b1), c->o_mult), &c->o_div);
   const __m128i y2 = qk_rdbpot_sse41_apply(qk_srdhm_sse41(_mm_add_epi32(a2, b2), c->o_mult), &c->o_div);
@@ -130,29 +136,45 @@ QK_GLUE_INLINE __m128i qk_vadd16_sse41(__m128i va, __m128i vb, const qk_vadd_sse
   return qk_narrow16_sse41(y0, y1, y2, y3, c->o_zp16, c->qmin, c->qmax, is_signed);
 }
 
-/* The whole kernel: 16 elements per step; a tail of 1..15 goes through the
- * same body via 16-byte stack copies, so no byte outside a, b or y is
- * touched. */
-QK_GLUE_INLINE void qk_vadd_x16_sse41(size_t n, const void* a, const void* b, void* y, const qk_vadd_params* p,
-                                 int is_signed) {
-  const uint8_t* pa = (const uint8_t*) a;
-  const uint8_t* pb = (const uint8_t*) b;
-  uint8_t* py = (uint8_t*) y;
-  qk_vadd_sse41 c;
-  qk_vadd_sse41_init(&c, p);
+/* 16 elements per step; a tail of 1..15 goes through the same body via
+ * 16-byte stack copies, so no byte outside a, b or y is touched. */
+QK_GLUE_INLINE void qk_vadd_loop_sse41(size_t n, const uint8_t* pa, const uint8_t* pb, uint8_t* py,
+                                       const qk_vadd_sse41* c, int is_signed, int a_half, int b_half) {
   for (; n >= 16; n -= 16, pa += 16, pb += 16, py += 16) {
     const __m128i va = _mm_loadu_si128((const __m128i*) pa);
     const __m128i vb = _mm_loadu_si128((const __m128i*) pb);
-    _mm_storeu_si128((__m128i*) py, qk_vadd16_sse41(va, vb, &c, is_signed));
+    _mm_storeu_si128((__m128i*) py, qk_vadd16_sse41(va, vb, c, is_signed, a_half, b_half));
   }
   if (n != 0) {
     uint8_t ta[16] = {0}, tb[16] = {0}, ty[16];
     memcpy(ta, pa, n);
     memcpy(tb, pb, n);
     const __m128i vy = qk_vadd16_sse41(_mm_loadu_si128((const __m128i*) ta), _mm_loadu_si128((const __m128i*) tb),
-                                       &c, is_signed);
+                                       c, is_signed, a_half, b_half);
     _mm_storeu_si128((__m128i*) ty, vy);
     memcpy(py, ty, n);
+  }
+}
+
+/* The whole kernel: one loop instance per combination of "half" inputs, so
+ * the choice is made once per call, not per element. */
+QK_GLUE_INLINE void qk_vadd_x16_sse41(size_t n, const void* a, const void* b, void* y, const qk_vadd_params* p,
+                                      int is_signed) {
+  const uint8_t* pa = (const uint8_t*) a;
+  const uint8_t* pb = (const uint8_t*) b;
+  uint8_t* py = (uint8_t*) y;
+  qk_vadd_sse41 c;
+  qk_vadd_sse41_init(&c, p);
+  const int a_half = qk_vadd_is_half(p->a_multiplier, p->a_shift);
+  const int b_half = qk_vadd_is_half(p->b_multiplier, p->b_shift);
+  if (a_half && b_half) {
+    qk_vadd_loop_sse41(n, pa, pb, py, &c, is_signed, 1, 1);
+  } else if (a_half) {
+    qk_vadd_loop_sse41(n, pa, pb, py, &c, is_signed, 1, 0);
+  } else if (b_half) {
+    qk_vadd_loop_sse41(n, pa, pb, py, &c, is_signed, 0, 1);
+  } else {
+    qk_vadd_loop_sse41(n, pa, pb, py, &c, is_signed, 0, 0);
   }
 }
 

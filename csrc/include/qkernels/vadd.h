@@ -6,8 +6,9 @@
  *   shifted_i = (x_i - zp_i) * 2^20                       |shifted_i| < 2^28
  *   scaled_i  = RDBPOT(SRDHM(shifted_i, m_i), s_i)         m_i/2^31 * 2^-s_i = scale_i / (2 max(scale_1, scale_2)) <= 1/2
  *   y = clamp(RDBPOT(SRDHM(scaled_1 + scaled_2, m_out), s_out) + zp_out, qmin, qmax)
- * Every intermediate fits in int32 (|scaled_i| < 2^27), so SIMD variants may
- * use 32-bit lanes without saturation concerns.  The scalar helper below is
+ * Every intermediate fits in int32 for any Q31 multipliers and shifts, not
+ * only TFLite's (|scaled_i| <= 255 * 2^20 < 2^28, |sum| < 2^29), so SIMD
+ * variants use 32-bit lanes without saturation concerns.  The scalar helper below is
  * the single definition; every SIMD variant equals it bit for bit. */
 #ifndef QKERNELS_VADD_H
 #define QKERNELS_VADD_H
@@ -37,6 +38,15 @@ QK_INLINE int32_t qk_vadd_scalar(int32_t a, int32_t b, const qk_vadd_params* p) 
   return qk_requant_gemmlowp(sum, p->output_multiplier, p->output_shift, &p->output);
 }
 
+/* The input with the larger scale always gets the real multiplier
+ * s / (2 s) = 1/2 exactly, i.e. (2^30, shift 0); then
+ * SRDHM(d << 20, 2^30) = d << 19 exactly (d << 20 is even) and RDBPOT by 0
+ * is the identity, so SIMD variants scale that input with one shift.  Pure
+ * arithmetic identity: the result is the same bits either way. */
+QK_INLINE int qk_vadd_is_half(int32_t multiplier, uint32_t shift) {
+  return multiplier == (INT32_C(1) << 30) && shift == 0;
+}
+
 /* n elements of a and b (int8 for qs8, uint8 for qu8) -> y; a, b and y may
  * not overlap partially (y == a or y == b exactly is fine: each element is
  * read before it is written). */
@@ -48,6 +58,7 @@ typedef void (*qk_vadd_fn)(size_t n, const void* a, const void* b, void* y, cons
 
 QK_DECLARE_VADD(x1, scalar)
 QK_DECLARE_VADD(x16, sse41)
+QK_DECLARE_VADD(x32, avx2)
 QK_DECLARE_VADD(x16, neon)
 
 /* fp32: y = min(max(a + b, min), max), written exactly as the scalar
