@@ -195,7 +195,8 @@ def _bound(name, value):
     v = float(value)
     if math.isnan(v):
         raise ValueError(f"{name} must not be NaN")
-    return float(np.float32(v))
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, still a valid bound
+        return float(np.float32(v))
 
 
 class AddF32:
@@ -203,7 +204,7 @@ class AddF32:
 
     AddF32(output_min=-inf, output_max=inf); op(a, b, out=None, threads=None)
     on same-shape float32 arrays (any layout; CHW residual blocks are the use).
-    The bounds are rounded to float32; NaN inputs propagate.  Every variant
+    The bounds are rounded to float32 (beyond its range: +-inf); NaN inputs propagate.  Every variant
     returns the bits of qkernels.reference.add_f32, except that armv7 NEON
     flushes subnormal values to zero (a property of that hardware).
     """

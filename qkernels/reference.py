@@ -164,7 +164,8 @@ def add_f32(a, b, output_min=-np.inf, output_max=np.inf):
     y = min if min > y else y; y = max if max < y else y (NaN propagates,
     a -0.0 sum stays -0.0 under a 0.0 bound), bounds rounded to float32."""
     y = np.asarray(a, dtype=np.float32) + np.asarray(b, dtype=np.float32)
-    lo, hi = np.float32(output_min), np.float32(output_max)
+    with np.errstate(over="ignore"):  # bounds beyond float32's range become +-inf
+        lo, hi = np.float32(output_min), np.float32(output_max)
     y = np.where(lo > y, lo, y)
     y = np.where(hi < y, hi, y)
     return np.asarray(y, dtype=np.float32)

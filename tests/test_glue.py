@@ -589,3 +589,156 @@ def test_simd_variants_are_built_and_selected():
     for family, level in expect.items():
         want = level if usable(level) else "scalar"
         assert info["kernels"][family].endswith("__" + want), (family, info["kernels"][family])
+
+
+# ------------------------------------------------------------------ fuzzed bad input
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=scaled(120, 25), deadline=None, suppress_health_check=list(HealthCheck))
+GLUE_ARGS = ("a ", "b ", "a and b", "x ", "x:", "out", "threads", "dtype", "input1_scale", "input2_scale",
+             "output_scale", "input_scale", "input1_zero_point", "input2_zero_point", "input_zero_point",
+             "output_zero_point", "output_min", "output_max", "requantization")
+BAD_SCALES = st.sampled_from([0.0, -1.0, 1e-30, 1e30, float("nan"), float("inf"), "0.1", None, True, [0.1]])
+BAD_ZPS = st.sampled_from([-300, 300, 256, -129, 1.5, "0", None, 2**40, True])
+BAD_DTYPES = st.sampled_from(["int16", "float32", None, 7, "bogus", np.int32])
+BAD_BOUNDS = st.sampled_from([-300, 300, 1.5, "0", True])
+BAD_THREADS = st.sampled_from([0, -1, 10**6, 1.0, "2"])
+COUNTS = {"ok": 0, "error": 0}
+
+
+def _glue_error(e):
+    assert isinstance(e, (TypeError, ValueError)), repr(e)
+    assert any(name in str(e) for name in GLUE_ARGS), f"message names no argument: {e}"
+
+
+def _array(data, shape, dtype):
+    dt = np.dtype(dtype)
+    n = int(np.prod(shape)) if shape else 1
+    if dt.kind == "f":
+        arr = np.array(data.draw(st.lists(st.floats(width=32), min_size=n, max_size=n)), dtype=dt)
+    else:
+        info = np.iinfo(dt)
+        arr = np.array(data.draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=n, max_size=n)),
+                       dtype=dt)
+    arr = arr.reshape(shape)
+    if arr.ndim and data.draw(st.booleans()):
+        arr = np.repeat(arr, 2, axis=-1)[..., ::2]  # a strided view
+    return arr
+
+
+def _shape(data, min_rank=0, max_rank=4):
+    return tuple(data.draw(st.lists(st.integers(0, 5), min_size=min_rank, max_size=max_rank)))
+
+
+def _run_fuzz(call, check):
+    try:
+        got = call()
+    except Exception as e:  # noqa: BLE001 - the contract is about which exceptions
+        _glue_error(e)
+        COUNTS["error"] += 1
+        return
+    COUNTS["ok"] += 1
+    check(got)
+
+
+# Each example breaks at most one thing (`bad`), so both outcomes are exercised.
+@FUZZ
+@given(data=st.data(), bad=st.sampled_from([None, None, "scale", "zp", "dtype", "bounds", "array", "shape",
+                                            "threads"]))
+def test_add_fuzz(data, bad):
+    dt = data.draw(st.sampled_from(["int8", "uint8"]))
+    lo, hi = np.iinfo(dt).min, np.iinfo(dt).max
+    scales = [data.draw(st.floats(1e-3, 1.0)) for _ in range(3)]
+    zps = [data.draw(st.integers(lo, hi)) for _ in range(3)]
+    qmin, qmax = data.draw(st.sampled_from([(None, None), (lo, hi), (lo + 3, hi - 9), (0, 6) if lo == -128 else (9, 9)]))
+    threads, dtype = data.draw(st.sampled_from([None, 1, 3])), dt
+    shape = _shape(data)
+    a = _array(data, shape, dt)
+    b = _array(data, shape, dt)
+    k = data.draw(st.integers(0, 2))
+    if bad == "scale":
+        scales[k] = data.draw(BAD_SCALES)
+    elif bad == "zp":
+        zps[k] = data.draw(BAD_ZPS)
+    elif bad == "dtype":
+        dtype = data.draw(BAD_DTYPES)
+    elif bad == "bounds":
+        qmin, qmax = (data.draw(BAD_BOUNDS), qmax) if k else (qmin, data.draw(BAD_BOUNDS))
+    elif bad == "array":
+        a, b = (_array(data, shape, data.draw(st.sampled_from(["int32", "float32", "uint8" if dt == "int8" else "int8"]))), b) \
+            if k else (a, data.draw(st.sampled_from(["x", None, [1, 2]])))
+    elif bad == "shape":
+        b = _array(data, _shape(data), dt)
+    elif bad == "threads":
+        threads = data.draw(BAD_THREADS)
+    _run_fuzz(lambda: qk.Add(scales[0], zps[0], scales[1], zps[1], scales[2], zps[2], dtype=dtype,
+                             output_min=qmin, output_max=qmax)(a, b, threads=threads),
+              lambda got: np.testing.assert_array_equal(
+                  got, reference.add_quantized(a, b, scales[0], zps[0], scales[1], zps[1], scales[2], zps[2], qmin,
+                                               qmax)))
+
+
+@FUZZ
+@given(data=st.data(), bad=st.sampled_from([None, None, "scale", "zp", "dtype", "bounds", "array", "rank", "mode",
+                                            "threads"]))
+def test_gavgpool_fuzz(data, bad):
+    dt = data.draw(st.sampled_from(["int8", "uint8"]))
+    lo, hi = np.iinfo(dt).min, np.iinfo(dt).max
+    mode = data.draw(st.sampled_from(["fp32", "gemmlowp"]))
+    si, so = data.draw(st.floats(1e-3, 0.1)), data.draw(st.floats(0.1, 1.0))
+    zps = [data.draw(st.integers(lo, hi)) for _ in range(2)]
+    qmin, qmax = data.draw(st.sampled_from([(None, None), (lo + 3, hi - 9)]))
+    threads, dtype = data.draw(st.sampled_from([None, 1, 3])), dt
+    x = _array(data, _shape(data, 3, 4), dt)
+    k = data.draw(st.integers(0, 1))
+    if bad == "scale":
+        si, so = (data.draw(BAD_SCALES), so) if k else (si, data.draw(BAD_SCALES))
+    elif bad == "zp":
+        zps[k] = data.draw(BAD_ZPS)
+    elif bad == "dtype":
+        dtype = data.draw(BAD_DTYPES)
+    elif bad == "bounds":
+        qmin, qmax = (data.draw(BAD_BOUNDS), qmax) if k else (qmin, data.draw(BAD_BOUNDS))
+    elif bad == "array":
+        x = _array(data, x.shape, data.draw(st.sampled_from(["int32", "float32", "uint8" if dt == "int8" else "int8"]))) \
+            if k else data.draw(st.sampled_from(["x", None, [1, 2]]))
+    elif bad == "rank":
+        x = _array(data, data.draw(st.sampled_from([(), (3,), (2, 3), (1, 1, 1, 1, 1)])), dt)
+    elif bad == "mode":
+        mode = data.draw(st.sampled_from(["FP32", None, "round", 1]))
+    elif bad == "threads":
+        threads = data.draw(BAD_THREADS)
+    _run_fuzz(lambda: qk.GlobalAvgPool2d(si, zps[0], so, zps[1], dtype, qmin, qmax, requantization=mode)(
+                  x, threads=threads),
+              lambda got: np.testing.assert_array_equal(
+                  got, reference.global_avg_pool2d(x, si, zps[0], so, zps[1], qmin, qmax, mode)))
+
+
+@FUZZ
+@given(data=st.data(), bad=st.sampled_from([None, None, "bounds", "array", "shape", "threads"]))
+def test_addf32_fuzz(data, bad):
+    lo = data.draw(st.one_of(st.floats(allow_nan=False, max_value=0.0), st.just(-math.inf)))
+    hi = data.draw(st.one_of(st.floats(allow_nan=False, min_value=0.0), st.just(math.inf)))
+    threads = data.draw(st.sampled_from([None, 1, 3]))
+    shape = _shape(data)
+    a, b = _array(data, shape, np.float32), _array(data, shape, np.float32)
+    k = data.draw(st.integers(0, 1))
+    if bad == "bounds":
+        bound = data.draw(st.sampled_from([float("nan"), "1", True, None, 5.0]))
+        lo, hi = (bound, hi) if k else (lo, -abs(float(bound)) if bound == 5.0 else bound)
+    elif bad == "array":
+        a = _array(data, shape, data.draw(st.sampled_from(["float64", "float16", "int8"]))) if k else "a"
+    elif bad == "shape":
+        b = _array(data, _shape(data), np.float32)
+    elif bad == "threads":
+        threads = data.draw(BAD_THREADS)
+    _run_fuzz(lambda: qk.AddF32(lo, hi)(a, b, threads=threads),
+              lambda got: _f32_equal(got, reference.add_f32(a, b, lo, hi)))
+
+
+def test_fuzz_reached_both_outcomes():
+    # Runs after the fuzzers (pytest keeps file order): calls that succeeded were compared with the
+    # reference, calls that failed raised TypeError/ValueError naming an argument.
+    assert COUNTS["ok"] >= 10 and COUNTS["error"] >= 10, COUNTS
+    print("glue fuzz outcomes:", COUNTS)
