@@ -163,9 +163,9 @@ def add_f32(a, b, output_min=-np.inf, output_max=np.inf):
     """float32 elementwise add with clamp: y = a + b (float32), then
     y = min if min > y else y; y = max if max < y else y (NaN propagates,
     a -0.0 sum stays -0.0 under a 0.0 bound), bounds rounded to float32."""
-    y = np.asarray(a, dtype=np.float32) + np.asarray(b, dtype=np.float32)
-    with np.errstate(over="ignore"):  # bounds beyond float32's range become +-inf
-        lo, hi = np.float32(output_min), np.float32(output_max)
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE results (inf, NaN) are the point, not errors
+        y = np.asarray(a, dtype=np.float32) + np.asarray(b, dtype=np.float32)
+        lo, hi = np.float32(output_min), np.float32(output_max)  # beyond float32's range: +-inf
     y = np.where(lo > y, lo, y)
     y = np.where(hi < y, hi, y)
     return np.asarray(y, dtype=np.float32)

@@ -616,7 +616,8 @@ def _array(data, shape, dtype):
     dt = np.dtype(dtype)
     n = int(np.prod(shape)) if shape else 1
     if dt.kind == "f":
-        arr = np.array(data.draw(st.lists(st.floats(width=32), min_size=n, max_size=n)), dtype=dt)
+        arr = np.array(data.draw(st.lists(st.floats(width=min(32, dt.itemsize * 8)), min_size=n, max_size=n)),
+                       dtype=dt)
     else:
         info = np.iinfo(dt)
         arr = np.array(data.draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=n, max_size=n)),
