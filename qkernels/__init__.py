@@ -28,6 +28,10 @@ __all__ = ["cpu_info", "set_num_threads", "get_num_threads", "quantize", "dequan
            "reference", "__version__", "Linear", "Conv2d"]
 
 
+from .glue import Add, AddF32, GlobalAvgPool2d  # noqa: E402
+__all__ += ["Add", "AddF32", "GlobalAvgPool2d"]
+
+
 def cpu_info():
     """What runs here: architecture, detected features, the kernel per family, threads."""
     return {
