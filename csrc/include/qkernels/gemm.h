@@ -175,5 +175,7 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
 
 #endif
