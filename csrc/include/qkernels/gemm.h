@@ -177,5 +177,7 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x16c4__neondot)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x16c4__neondot)
 
 #endif
