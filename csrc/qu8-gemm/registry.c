@@ -4,6 +4,9 @@
 #include "qkernels/gemm.h"
 
 static const qk_ukernel qu8_gemm_variants[] = {
+#if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEONI8MM)
+    QK_UKERNEL(qu8_gemm_ukernel_4x16c8__neoni8mm, QK_ISA_NEONI8MM, 4, 16, 8, 1),
+#endif
 #if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEONDOT)
     QK_UKERNEL(qu8_gemm_ukernel_4x16c4__neondot, QK_ISA_NEONDOT, 4, 16, 4, 1),
 #endif

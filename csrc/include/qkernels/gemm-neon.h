@@ -137,6 +137,37 @@ QK_INLINE uint8x16_t qk_neon_load_tail16(const uint8_t* p, size_t n) {
   return vcombine_u8(qk_neon_load_tail8(p, n), vdup_n_u8(0));
 }
 
+/* Sum of the 4 lanes (modulo 2^32). */
+QK_INLINE uint32_t qk_neon_hsum_u32(uint32x4_t v) {
+#if defined(__aarch64__)
+  return vaddvq_u32(v);
+#else
+  const uint32x2_t h = vadd_u32(vget_low_u32(v), vget_high_u32(v));
+  return vget_lane_u32(vpadd_u32(h, h), 0);
+#endif
+}
+
+/* sum over taps t < ks and k < kc of the bytes (as uint8) of tile row `row`,
+ * modulo 2^32: the row sum of the qu8 kernels that multiply raw uint8 and
+ * subtract w_zp * sum a at the end.  ap is the kernel's pointer array with mr
+ * pointers per tap; every access is exact-length. */
+QK_INLINE uint32_t qk_neon_row_sum(const void* const* ap, size_t mr, size_t row, size_t kc, size_t ks,
+                                   size_t a_offset, const void* zero) {
+  uint32x4_t vs = vdupq_n_u32(0);
+  for (size_t t = 0; t < ks; t++) {
+    const uint8_t* p = qk_gemm_row(ap[t * mr + row], zero, a_offset);
+    size_t k = kc;
+    for (; k >= 16; k -= 16, p += 16) vs = vpadalq_u16(vs, vpaddlq_u8(vld1q_u8(p)));
+    if (k >= 8) {
+      vs = vaddw_u16(vs, vpaddl_u8(vld1_u8(p)));
+      p += 8;
+      k -= 8;
+    }
+    if (k != 0) vs = vaddw_u16(vs, vpaddl_u8(qk_neon_load_tail8(p, k)));
+  }
+  return qk_neon_hsum_u32(vs);
+}
+
 /* Store the low n (0 <= n < 8) bytes of v at p. */
 QK_INLINE void qk_neon_store_tail8(uint8_t* p, uint8x8_t v, size_t n) {
   if (n & 4) {

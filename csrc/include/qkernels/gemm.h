@@ -179,5 +179,7 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x16c4__neondot)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x16c4__neondot)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x16c8__neoni8mm)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x16c8__neoni8mm)
 
 #endif
