@@ -80,13 +80,13 @@ class _QuantizedGemm:
             scale, mult, shift = empty_f, np.ascontiguousarray(m, np.int32), np.ascontiguousarray(s, np.int32)
 
         n_g = n // groups
-        group_bytes = _ext.gemm_packed_bytes(family, name, n_g, kc, taps, mode)
+        group_bytes = _ext.gemm_packed_bytes(n_g, kc, taps, nr, kr, mode)
         group_stride = -(-group_bytes // 64) * 64
         packed = _aligned_zeros(group_stride * groups)
         w2 = np.ascontiguousarray(weight).reshape(groups, n_g * taps * kc).view(np.uint8)
         for g in range(groups):
             sl = slice(g * n_g, (g + 1) * n_g)
-            _ext.gemm_pack(family, name, w2[g], n_g, kc, taps, None if bias is None else bias[sl], izp, wzp, mode,
+            _ext.gemm_pack(family, nr, kr, sr, w2[g], n_g, kc, taps, None if bias is None else bias[sl], izp, wzp, mode,
                            scale[sl] if scale.size else scale, mult[sl] if mult.size else mult,
                            shift[sl] if shift.size else shift,
                            packed[g * group_stride:g * group_stride + group_bytes])

@@ -40,22 +40,26 @@ cdef int32_t _gemm_mode(str mode) except -1:
     raise ValueError(f"requantization must be 'fp32' or 'gemmlowp', got {mode!r}")
 
 
-def gemm_packed_bytes(str family, variant, size_t n, size_t kc, size_t ks, str mode):
-    """Bytes of the packed weights of one group for the given (or selected) variant."""
-    cdef const qk_ukernel* k = _ukernel(family, variant)
-    return qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, _gemm_mode(mode))
+def gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, str mode):
+    """Bytes of the packed weights of n channels for tile (nr, kr)."""
+    if nr == 0 or kr == 0:
+        raise ValueError("nr and kr must be positive")
+    return qk_gemm_packed_bytes(n, kc, ks, nr, kr, _gemm_mode(mode))
 
 
-def gemm_pack(str family, variant, const uint8_t[::1] w, size_t n, size_t kc, size_t ks, bias,
-              int32_t a_zero_point, int32_t w_zero_point, str mode, const float[::1] scale,
+def gemm_pack(str family, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t[::1] w, size_t n, size_t kc,
+              size_t ks, bias, int32_t a_zero_point, int32_t w_zero_point, str mode, const float[::1] scale,
               const int32_t[::1] multiplier, const int32_t[::1] shift, uint8_t[::1] packed):
-    """Pack weights [n][ks][kc] (bytes) for a variant of `family` into `packed`."""
-    cdef const qk_ukernel* k = _ukernel(family, variant)
+    """Pack weights [n][ks][kc] (bytes) of `family` for tile (nr, kr, sr) into `packed`."""
     cdef int32_t m = _gemm_mode(mode)
     cdef const int32_t[::1] b
     cdef const int32_t* bp = NULL
+    if family not in GEMM_FAMILIES:
+        raise ValueError(f"family must be one of {GEMM_FAMILIES}, got {family!r}")
     if n == 0 or kc == 0 or ks == 0:
         raise ValueError("n, kc and ks must be positive")
+    if nr == 0 or kr == 0 or sr != 1:
+        raise ValueError(f"unsupported packing tile nr={nr} kr={kr} sr={sr} (nr, kr > 0 and sr = 1)")
     if <size_t> w.shape[0] != n * ks * kc:
         raise ValueError(f"w must hold n*ks*kc = {n * ks * kc} bytes, got {w.shape[0]}")
     if bias is not None:
@@ -70,23 +74,23 @@ def gemm_pack(str family, variant, const uint8_t[::1] w, size_t n, size_t kc, si
     for i in range(shift.shape[0]):
         if shift[i] < 0 or shift[i] > 31:
             raise ValueError("shift must be in [0, 31]")
-    if <size_t> packed.shape[0] < qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, m):
+    if <size_t> packed.shape[0] < qk_gemm_packed_bytes(n, kc, ks, nr, kr, m):
         raise ValueError("packed buffer too small")
     cdef int rc
     cdef bint signed = family == "qs8_gemm"
     with nogil:
         if signed:
-            rc = qk_pack_gemm_qs8(n, kc, ks, k.nr, k.kr, k.sr, <const int8_t*> &w[0], bp, a_zero_point, m,
+            rc = qk_pack_gemm_qs8(n, kc, ks, nr, kr, sr, <const int8_t*> &w[0], bp, a_zero_point, m,
                                   &scale[0] if scale.shape[0] else NULL,
                                   &multiplier[0] if multiplier.shape[0] else NULL,
                                   &shift[0] if shift.shape[0] else NULL, &packed[0])
         else:
-            rc = qk_pack_gemm_qu8(n, kc, ks, k.nr, k.kr, k.sr, &w[0], bp, a_zero_point, w_zero_point, m,
+            rc = qk_pack_gemm_qu8(n, kc, ks, nr, kr, sr, &w[0], bp, a_zero_point, w_zero_point, m,
                                   &scale[0] if scale.shape[0] else NULL,
                                   &multiplier[0] if multiplier.shape[0] else NULL,
                                   &shift[0] if shift.shape[0] else NULL, &packed[0])
     if rc != 0:
-        raise ValueError(f"kernel {k.name.decode()} has a tile the packer does not support")
+        raise ValueError(f"packing failed for tile nr={nr} kr={kr} sr={sr}")
 
 
 cdef inline size_t _span(size_t rows, size_t stride, size_t last) noexcept:
