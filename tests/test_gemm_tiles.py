@@ -10,15 +10,13 @@ int16 partial sum a kernel keeps, and inputs/outputs placed against
 PROT_NONE guard pages.  Each result must equal qkernels.reference bit for bit
 (and hence the scalar twin, which is itself one of the variants checked).
 """
-import ctypes
-import mmap
-
 import numpy as np
 import pytest
 
 import qkernels as qk
 from qkernels import _ext, reference
 from conftest import scaled
+from guard import run_cases
 
 FAMILIES = {"qs8_gemm": np.int8, "qu8_gemm": np.uint8}
 MODES = ("fp32", "gemmlowp")
@@ -149,54 +147,11 @@ def test_conv_taps_padding_batch(family, rng):
             np.testing.assert_array_equal(got, want, err_msg=f"{name} conv {b, h, wd, cin, cout, ksz, groups}")
 
 
-# --- guard pages ---------------------------------------------------------
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-PAGE = mmap.PAGESIZE
-
-
-class Guarded:
-    """nbytes between two PROT_NONE pages, flush against the front or the back one."""
-
-    def __init__(self, nbytes, at_end):
-        pages = -(-nbytes // PAGE) + 2
-        self.map = mmap.mmap(-1, pages * PAGE)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(self.map))
-        for p in (base, base + (pages - 1) * PAGE):
-            assert _libc.mprotect(p, PAGE, 0) == 0, ctypes.get_errno()
-        start = PAGE + ((pages - 2) * PAGE - nbytes if at_end else 0)
-        self.array = np.frombuffer(self.map, np.uint8, nbytes, start)
-
-
-def guarded(a, at_end):
-    g = Guarded(a.nbytes, at_end)
-    v = g.array.view(a.dtype).reshape(a.shape)
-    v[...] = a
-    return v, g
-
-
-@pytest.mark.parametrize("family", FAMILIES)
-def test_guard_pages(family, rng):
-    """Activations and outputs flush against inaccessible pages on either side: a
-    kernel reading past kc or before the row, or storing past nc, faults."""
-    dtype = FAMILIES[family]
-    for name, mr, nr, kr, _ in tiles(family):
-        for at_end in (True, False):
-            for (m, k, n) in [(1, 1, 1), (mr, 3, nr + 1), (mr + 1, 17, 2 * nr - 1), (2 * mr - 1, 37, nr + 5),
-                              (1, 2 * max(kr, 8) + 7, 3)]:
-                x, w = data(rng, dtype, (m, k)), data(rng, dtype, (n, k))
-                q = quant_args(rng, dtype, n, MODES[k % 2])
-                xg, keep_x = guarded(x, at_end)
-                out = np.empty((m, n), dtype)
-                og, keep_o = guarded(out, at_end)
-                check_linear(name, xg, w, None, q, out=og)
-                # conv: every row pointer (including the zero row and row m-1) at the edge
-                xc, keep_c = guarded(data(rng, dtype, (1, 3, 3, k)), at_end)
-                wc = data(rng, dtype, (n, 3, 3, k))
-                got = qk.Conv2d(wc, None, padding=1, kernel=name, **q)(xc)
-                want = reference.conv2d(xc, wc, None, padding=1, **q)
-                np.testing.assert_array_equal(got, want, err_msg=f"{name} guarded conv k={k} n={n}")
+def test_guard_pages():
+    """Activations and outputs flush against inaccessible pages on either side, for
+    every variant on its own tile edges (cases in guard_cases_gemm_tiles.py, run in
+    a child process so a fault names its case)."""
+    assert run_cases("guard_cases_gemm_tiles", "tile_edges") > 0
 
 
 def test_arm_variants_registered():
