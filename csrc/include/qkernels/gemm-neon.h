@@ -109,32 +109,54 @@ QK_INLINE uint8x16_t qk_neon_pack_u8(int16x8_t lo, int16x8_t hi, const qk_neon_o
   return vminq_u8(vmaxq_u8(v, o->umin), o->umax);
 }
 
-/* The low n (0 <= n < 8) bytes at p, zero-extended: reads exactly n bytes. */
+/* The low n (0 <= n < 8) bytes at p, zero-extended: reads exactly n bytes.
+ * Built from the end: the last 1, 2 and 4 bytes go into lane 0 in turn, the
+ * vector shifted up past them each time (constant lane indices, no 64-bit
+ * GPR shifts, unaligned-safe scalar loads). */
 QK_INLINE uint8x8_t qk_neon_load_tail8(const uint8_t* p, size_t n) {
-  uint64_t v = 0;
-  unsigned sh = 0;
-  if (n & 4) {
-    uint32_t t;
-    memcpy(&t, p, sizeof t);
-    v = t;
-    p += 4;
-    sh = 32;
+  const uint8x8_t vzero = vdup_n_u8(0);
+  uint8x8_t v = vzero;
+  const uint8_t* q = p + n;
+  if (n & 1) {
+    q -= 1;
+    v = vset_lane_u8(*q, v, 0);
   }
   if (n & 2) {
-    uint16_t t;
-    memcpy(&t, p, sizeof t);
-    v |= (uint64_t) t << sh;
-    p += 2;
-    sh += 16;
+    uint16_t h;
+    q -= 2;
+    memcpy(&h, q, sizeof h);
+    v = vreinterpret_u8_u16(vset_lane_u16(h, vreinterpret_u16_u8(vext_u8(vzero, v, 6)), 0));
   }
-  if (n & 1) v |= (uint64_t) *p << sh;
-  return vcreate_u8(v);
+  if (n & 4) {
+    uint32_t x;
+    q -= 4;
+    memcpy(&x, q, sizeof x);
+    v = vreinterpret_u8_u32(vset_lane_u32(x, vreinterpret_u32_u8(vext_u8(vzero, v, 4)), 0));
+  }
+  return v;
 }
 
 /* The low n (0 <= n < 16) bytes at p, zero-extended to 16. */
 QK_INLINE uint8x16_t qk_neon_load_tail16(const uint8_t* p, size_t n) {
   if (n >= 8) return vcombine_u8(vld1_u8(p), qk_neon_load_tail8(p + 8, n - 8));
   return vcombine_u8(qk_neon_load_tail8(p, n), vdup_n_u8(0));
+}
+
+/* 16 bytes at *p, then *p += 16.  On armv7 an explicit post-incremented
+ * vld1 (GCC otherwise recomputes every weight address from a base register,
+ * 4 extra instructions per 64 bytes in the inner loops). */
+QK_INLINE uint8x16_t qk_neon_ld16_inc(const uint8_t** p) {
+#if defined(__aarch64__) || !defined(__GNUC__)
+  const uint8x16_t v = vld1q_u8(*p);
+  *p += 16;
+  return v;
+#else
+  uint8x16_t v;
+  const uint8_t* q = *p;
+  __asm__("vld1.8 {%e0-%f0}, [%1]!" : "=w"(v), "+r"(q) : "m"(*(const uint8_t(*)[16]) q));
+  *p = q;
+  return v;
+#endif
 }
 
 /* Sum of the 4 lanes (modulo 2^32). */

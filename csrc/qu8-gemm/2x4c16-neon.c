@@ -1,0 +1,10 @@
+/* qu8 GEMM/IGEMM, armv7 NEON, 2 rows x 4 columns, kr = 16.
+ * Scheme, exactness and tails: include/qkernels/gemm-c16-neon.inc.
+ *
+ * Why this tile: TODO numbers. */
+#if defined(__arm__) && !defined(__aarch64__)
+#define QK_NAME qu8_gemm_ukernel_2x4c16__neon
+#define QK_MR 2
+#define QK_SIGNED 0
+#include "qkernels/gemm-c16-neon.inc"
+#endif
