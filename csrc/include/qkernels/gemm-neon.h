@@ -146,7 +146,7 @@ QK_INLINE uint8x16_t qk_neon_load_tail16(const uint8_t* p, size_t n) {
  * vld1 (GCC otherwise recomputes every weight address from a base register,
  * 4 extra instructions per 64 bytes in the inner loops). */
 QK_INLINE uint8x16_t qk_neon_ld16_inc(const uint8_t** p) {
-#if defined(__aarch64__) || !defined(__GNUC__)
+#if defined(__aarch64__) || !defined(__GNUC__) || defined(__clang__)
   const uint8x16_t v = vld1q_u8(*p);
   *p += 16;
   return v;
