@@ -12,7 +12,7 @@ import qkernels as qk
 from qkernels import reference
 from conftest import scaled
 
-EXAMPLES = scaled(150, 25)
+EXAMPLES = scaled(150, 12)  # validation logic is Python: little to gain from emulation
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 ARG_NAMES = ("weight", "bias", "input_scale", "input_zero_point", "weight_scale", "weight_zero_point",
@@ -41,26 +41,45 @@ SHAPES = ("weight_dtype", "weight_rank", "weight_empty", "weight_layout", "bias"
           "x_layout", "out")
 
 
-def good(name, dtype, n):
-    lo, hi = (-128, 127) if np.dtype(dtype) == np.int8 else (0, 255)
-    return {
-        "input_scale": st.floats(0.01, 1.0), "output_scale": st.floats(0.5, 50.0),
-        "weight_scale": (st.one_of(st.floats(1e-3, 0.05), st.just(np.linspace(1e-3, 0.05, n)))
-                         if np.dtype(dtype) == np.int8 else st.floats(1e-3, 0.05)),
-        "weight_zero_point": st.just(0) if np.dtype(dtype) == np.int8 else st.integers(lo, hi),
-        "input_zero_point": st.integers(lo, hi), "output_zero_point": st.integers(lo, hi),
-        "output_min": st.one_of(st.none(), st.integers(lo, lo + 20)),
-        "output_max": st.one_of(st.none(), st.integers(hi - 20, hi)),
-        "requantization": st.sampled_from(["fp32", "gemmlowp"]), "threads": st.one_of(st.none(), st.integers(1, 3)),
-        "stride": st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))),
-        "padding": st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
-                             st.sampled_from(["same", "valid"])),
-        "dilation": st.one_of(st.integers(1, 2), st.tuples(st.integers(1, 2), st.integers(1, 2))),
-        "groups": st.sampled_from([1, 2]),
-    }[name]
+def _div(d):
+    def f(i):
+        return i / d
+    return f
+
+
+# Valid values, built once (old hypothesis versions parse the source of every
+# .map() function when a strategy is made, so nothing is built per example).
+# Scales come from integers: old versions make bounded floats by rejection.
+_RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
+_GOOD_COMMON = {
+    "input_scale": st.integers(1, 100).map(_div(100)), "output_scale": st.integers(1, 100).map(_div(2)),
+    "requantization": st.sampled_from(["fp32", "gemmlowp"]), "threads": st.one_of(st.none(), st.integers(1, 3)),
+    "stride": st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))),
+    "padding": st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                         st.sampled_from(["same", "valid"])),
+    "dilation": st.one_of(st.integers(1, 2), st.tuples(st.integers(1, 2), st.integers(1, 2))),
+    "groups": st.sampled_from([1, 2]),
+}
+_SCALAR_WEIGHT_SCALE = st.integers(1, 50).map(_div(1000))
+_GOOD_DTYPE = {
+    dt: {"weight_zero_point": st.just(0) if dt == "int8" else st.integers(lo, hi),
+         "input_zero_point": st.integers(lo, hi), "output_zero_point": st.integers(lo, hi),
+         "output_min": st.one_of(st.none(), st.integers(lo, lo + 20)),
+         "output_max": st.one_of(st.none(), st.integers(hi - 20, hi))}
+    for dt, (lo, hi) in _RANGE.items()
+}
+
+
+def good(draw, name, dtype, n):
+    if name == "weight_scale":
+        if dtype == "int8" and draw(st.booleans()):
+            return np.linspace(1e-3, 0.05, n)  # per channel
+        return draw(_SCALAR_WEIGHT_SCALE)
+    return draw(_GOOD_COMMON[name] if name in _GOOD_COMMON else _GOOD_DTYPE[dtype][name])
 
 
 def check_error(e):
+    counter["errors"] += 1
     assert isinstance(e, (TypeError, ValueError)), repr(e)
     msg = str(e)
     assert any(name in msg for name in ARG_NAMES), f"message names no argument: {msg!r}"
@@ -107,19 +126,28 @@ def bad_out(draw, shape, dtype, x):
     return [0, 1]
 
 
-counter = {"calls": 0, "ok": 0}
+# Examples that reached a verdict: a checked error, or a result equal to the
+# reference.  (Old hypothesis versions also start examples they abandon
+# mid-draw; those are not counted.)
+counter = {"errors": 0, "ok": 0}
+
+
+def pick_broken(draw, candidates):
+    """At most two things to break; plain draws (no set uniqueness, which old
+    hypothesis versions satisfy by rejecting examples)."""
+    count = draw(st.sampled_from([0, 1, 2, 0]))
+    return {draw(st.sampled_from(candidates)) for _ in range(count)}
 
 
 def arguments(draw, names, dtype, n, broken):
-    return {a: draw(BAD[a] if a in broken else good(a, dtype, n)) for a in names}
+    return {a: draw(BAD[a]) if a in broken else good(draw, a, dtype, n) for a in names}
 
 
 @SETTINGS
 @given(data=st.data())
 def test_linear_fuzz(data):
     draw = data.draw
-    counter["calls"] += 1
-    broken = draw(st.sets(st.sampled_from(QUANT + ("threads",) + SHAPES), max_size=2))
+    broken = pick_broken(draw, QUANT + ("threads",) + SHAPES)
     dtype = draw(st.sampled_from(["int8", "uint8"]))
     n, k = draw(st.integers(1, 9)), draw(st.integers(1, 20))
     wdt = other_dtype(draw, dtype) if "weight_dtype" in broken else dtype
@@ -155,9 +183,8 @@ def test_linear_fuzz(data):
 @given(data=st.data())
 def test_conv2d_fuzz(data):
     draw = data.draw
-    counter["calls"] += 1
     geo = ("stride", "padding", "dilation", "groups")
-    broken = draw(st.sets(st.sampled_from(QUANT + geo + ("threads",) + SHAPES), max_size=2))
+    broken = pick_broken(draw, QUANT + geo + ("threads",) + SHAPES)
     dtype = draw(st.sampled_from(["int8", "uint8"]))
     cout, kh, kw_, cin_g = 2 * draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), \
         draw(st.integers(1, 4))
@@ -193,6 +220,7 @@ def test_conv2d_fuzz(data):
 
 def test_fuzz_counted():
     # Runs last in this module: the fuzzers above ran, and valid inputs were among them.
-    assert counter["calls"] >= 2 * EXAMPLES * 0.9
-    assert counter["ok"] >= 0.1 * counter["calls"]
-    print(f"gemm fuzz cases tried: {counter['calls']}, valid: {counter['ok']}")
+    total = counter["errors"] + counter["ok"]
+    assert total >= 2 * EXAMPLES * 0.9
+    assert counter["ok"] >= max(3, 0.05 * total)  # ~25-45% are valid; far from flaky
+    print(f"gemm fuzz cases: {total}, valid: {counter['ok']}")
