@@ -8,7 +8,8 @@
  * exact for every input (|a * (w - w_zp)| <= 65025), so nothing can
  * overflow.  8 int32x4 accumulators + 4 widened activation rows + 2 widened
  * weight rows = 14 of armv7's 16 q registers.  Per 8 k: 64 smlal, 4 + 4 loads,
- * 4 + 8 widenings: ~0.33 instructions per MAC before the epilogue.
+ * 4 + 8 widenings: ~0.33 instructions per MAC in the loop at best (GCC's
+ * code: ~0.34 on aarch64, ~0.39 on armv7).
  *
  * Tails: K tail (kc % 8) with an exact-length activation load and one k per
  * step (the activation vector shifted down a lane each time); N tail with
