@@ -14,6 +14,7 @@ from . import _ext
 _ext.init()  # detects the CPU once; a bad QKERNELS_ISA raises ValueError here
 
 from . import reference  # noqa: E402
+from . import chw  # noqa: E402
 from . import _validate as _V  # noqa: E402
 from .quant import dequantize, quantize, requantize  # noqa: E402
 from .gemm import Conv2d, Linear  # noqa: E402

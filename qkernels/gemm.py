@@ -10,6 +10,7 @@ depends on the machine's kernel).
 Semantics are DESIGN.md section 4; qkernels.reference.linear / conv2d are the
 numpy twins.
 """
+import math
 import threading
 
 import numpy as np
@@ -182,7 +183,7 @@ class Linear(_QuantizedGemm):
         shape = x.shape[:-1] + (self._n,)
         nthreads = V.threads(threads)
         y = V.out(out, shape, self._dtype, inputs=(x,))
-        m = int(np.prod(x.shape[:-1], dtype=np.int64))
+        m = math.prod(x.shape[:-1])
         if m:
             self._run_gemm(1, m, self._n, self._k, x, self._k, y, self._n, nthreads)
         return y

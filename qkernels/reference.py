@@ -151,3 +151,8 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, i
     y = _gemm_epilogue(acc, bias, cout, input_scale, weight_scale, output_scale, output_zero_point, w.dtype,
                        output_min, output_max, requantization)
     return y if batched else y[0]
+
+
+# fp32 CHW operators (qkernels.chw)
+from ._chw_reference import (chw_to_hwc, conv2d_hwc2chw, conv2d_nhwc, depthwise_conv2d_chw,  # noqa: E402,F401
+                             depthwise_conv2d_nhwc, global_avg_pool_chw, hwc_to_chw)

@@ -11,3 +11,4 @@ its bindings in its own .pxi file, included below.
 include "core.pxi"
 include "requant.pxi"
 include "gemm.pxi"
+include "chw.pxi"

@@ -191,6 +191,21 @@ def test_conv_matches_direct_loops(dtype, case, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_conv_every_row_tail(dtype, rng):
+    """OH*OW = 1..13 pixels: every M tail (1-row path, aliased rows) of every
+    variant, through the IGEMM path with padding taps, ks = 9 taps."""
+    weight = rand(rng, dtype, (11, 3, 3, 5))
+    for mode in MODES:
+        kw = quant(rng, dtype, 11, 45, mode)
+        for width in range(1, scaled(14, 8)):
+            x = rand(rng, dtype, (2, 1, width, 5))
+            want = reference.conv2d(x, weight, padding=1, **kw)
+            for name in kernels(dtype):
+                got = qk.Conv2d(weight, padding=1, kernel=name, **kw)(x)
+                np.testing.assert_array_equal(got, want, err_msg=f"{name} width={width} {mode}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_conv_random_shapes_vs_reference(dtype, rng):
     for _ in range(scaled(12, 3)):
         kh, kw_ = (int(v) for v in rng.integers(1, 4, 2))

@@ -23,12 +23,80 @@
 #include "qkernels/gemm.h"
 #include "qkernels/gemm-x86.h"
 
+/* The 1-row path of the same variant (same packing): single-row tiles (M = 1
+ * layers, M tails) would otherwise run three aliased rows. */
+#define QK_DEFINE_GEMM_1X4C8_SSE41(NAME, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                  \
+  static void NAME(size_t nc, size_t kc, size_t ks, const void* const* a, size_t a_stride, const void* w,     \
+                   void* c, size_t cn_stride, size_t a_offset, const void* zero, const qk_gemm_params* params) { \
+    const uint8_t* wp = (const uint8_t*) w;                                                                    \
+    uint8_t* c0 = (uint8_t*) c;                                                                                \
+    const __m128i vwzp = _mm_set1_epi16((int16_t) params->w_zero_point);                                       \
+    (void) vwzp;                                                                                               \
+    for (;;) {                                                                                                 \
+      __m128i acc0 = _mm_setzero_si128(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                               \
+      const __m128i vbias = _mm_loadu_si128((const __m128i*) wp);                                              \
+      wp += 4 * sizeof(int32_t);                                                                               \
+      const void* const* ap = a;                                                                               \
+      for (size_t t = 0; t < ks; t++, ap += a_stride) {                                                        \
+        const uint8_t* a0 = qk_gemm_row(ap[0], zero, a_offset);                                                \
+        for (size_t k = kc; k != 0; wp += 32) {                                                                \
+          __m128i va;                                                                                          \
+          if (k >= 8) {                                                                                        \
+            va = WIDEN_A(_mm_loadl_epi64((const __m128i*) a0));                                                \
+            a0 += 8;                                                                                           \
+            k -= 8;                                                                                            \
+          } else {                                                                                             \
+            va = WIDEN_A(qk_load_partial8(a0, k));                                                             \
+            k = 0;                                                                                             \
+          }                                                                                                    \
+          const __m128i vb01 = _mm_loadu_si128((const __m128i*) wp);                                           \
+          const __m128i vb23 = _mm_loadu_si128((const __m128i*) (wp + 16));                                    \
+          acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(va, WIDEN_W(vb01, vwzp)));                                 \
+          acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(va, WIDEN_W(_mm_srli_si128(vb01, 8), vwzp)));              \
+          acc2 = _mm_add_epi32(acc2, _mm_madd_epi16(va, WIDEN_W(vb23, vwzp)));                                 \
+          acc3 = _mm_add_epi32(acc3, _mm_madd_epi16(va, WIDEN_W(_mm_srli_si128(vb23, 8), vwzp)));              \
+        }                                                                                                      \
+      }                                                                                                        \
+      __m128i y0 = _mm_add_epi32(_mm_hadd_epi32(_mm_hadd_epi32(acc0, acc1), _mm_hadd_epi32(acc2, acc3)), vbias); \
+      const __m128i vzp = _mm_set1_epi16((int16_t) params->output.zero_point);                                 \
+      __m128i out;                                                                                             \
+      if (params->requantization == QK_REQUANT_FP32) {                                                         \
+        y0 = qk_requant_fp32_x4(y0, _mm_loadu_ps((const float*) wp), _mm_set1_ps(params->output.fmin),         \
+                                _mm_set1_ps(params->output.fmax));                                             \
+        wp += 4 * sizeof(float);                                                                               \
+        const __m128i p = _mm_adds_epi16(_mm_packs_epi32(y0, y0), vzp);                                        \
+        out = PACK8(p, p);                                                                                     \
+      } else {                                                                                                 \
+        const qk_gemmlowp_x4 q = qk_gemmlowp_x4_load(wp);                                                      \
+        wp += 8 * sizeof(int32_t);                                                                             \
+        y0 = qk_requant_gemmlowp_x4(y0, &q);                                                                   \
+        const __m128i p = _mm_adds_epi16(_mm_packs_epi32(y0, y0), vzp);                                        \
+        out = MIN8(MAX8(PACK8(p, p), _mm_set1_epi8((char) params->output.qmin)),                               \
+                   _mm_set1_epi8((char) params->output.qmax));                                                 \
+      }                                                                                                        \
+      if (nc >= 4) {                                                                                           \
+        qk_store_u32(c0, (uint32_t) _mm_cvtsi128_si32(out));                                                   \
+        if (nc == 4) return;                                                                                   \
+        nc -= 4;                                                                                               \
+        c0 += cn_stride;                                                                                       \
+      } else {                                                                                                 \
+        qk_store_partial_u32(c0, (uint32_t) _mm_cvtsi128_si32(out), nc);                                       \
+        return;                                                                                                \
+      }                                                                                                        \
+    }                                                                                                          \
+  }
+
 /* WIDEN_A(x): 8 activation bytes (low half) -> 8 int16.
  * WIDEN_W(x, vwzp): 8 weight bytes (low half) -> 8 int16 minus w_zp. */
 #define QK_DEFINE_GEMM_3X4C8_SSE41(NAME, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                 \
+  QK_DEFINE_GEMM_1X4C8_SSE41(NAME##_1row, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                 \
   void NAME(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,          \
             size_t cm_stride, size_t cn_stride, size_t a_offset, const void* zero,                             \
             const qk_gemm_params* params) {                                                                    \
+    if (mr == 1) {                                                                                             \
+      NAME##_1row(nc, kc, ks, a, 3, w, c, cn_stride, a_offset, zero, params);                                  \
+      return;                                                                                                  \
+    }                                                                                                          \
     const uint8_t* wp = (const uint8_t*) w;                                                                    \
     uint8_t* c0 = (uint8_t*) c;                                                                                \
     uint8_t* c1 = mr < 2 ? c0 : c0 + cm_stride;                                                                \

@@ -46,12 +46,87 @@ QK_INLINE __m256i qk_requant_gemmlowp_x8(__m256i acc, __m256i vmult, __m256i vsh
   return _mm256_sign_epi32(v, acc);
 }
 
+/* The 1-row path of the same variant (same packing): single-row tiles (M = 1
+ * layers such as classifiers, and M tails) would otherwise run three aliased
+ * rows, tripling the multiply-adds of a weight-bandwidth-bound case. */
+#define QK_DEFINE_GEMM_1X8C8_AVX2(NAME, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                   \
+  static void NAME(size_t nc, size_t kc, size_t ks, const void* const* a, size_t a_stride, const void* w,     \
+                   void* c, size_t cn_stride, size_t a_offset, const void* zero, const qk_gemm_params* params) { \
+    const uint8_t* wp = (const uint8_t*) w;                                                                    \
+    uint8_t* c0 = (uint8_t*) c;                                                                                \
+    const __m256i vwzp = _mm256_set1_epi16((int16_t) params->w_zero_point);                                    \
+    (void) vwzp;                                                                                               \
+    const __m256i vperm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);                                           \
+    for (;;) {                                                                                                 \
+      __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                            \
+      const __m256i vbias = _mm256_loadu_si256((const __m256i*) wp);                                           \
+      wp += 8 * sizeof(int32_t);                                                                               \
+      const void* const* ap = a;                                                                               \
+      for (size_t t = 0; t < ks; t++, ap += a_stride) {                                                        \
+        const uint8_t* a0 = qk_gemm_row(ap[0], zero, a_offset);                                                \
+        size_t k = kc;                                                                                         \
+        for (; k >= 8; k -= 8, a0 += 8, wp += 64) {                                                            \
+          const __m256i va = WIDEN_A(_mm_broadcastq_epi64(_mm_loadl_epi64((const __m128i*) a0)));             \
+          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) wp), vwzp))); \
+          acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 16)), vwzp))); \
+          acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 32)), vwzp))); \
+          acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 48)), vwzp))); \
+        }                                                                                                      \
+        if (k != 0) {                                                                                          \
+          const __m256i va = WIDEN_A(_mm_broadcastq_epi64(qk_load_partial8(a0, k)));                          \
+          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) wp), vwzp))); \
+          acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 16)), vwzp))); \
+          acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 32)), vwzp))); \
+          acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(va, WIDEN_W(_mm_loadu_si128((const __m128i*) (wp + 48)), vwzp))); \
+          wp += 64;                                                                                            \
+        }                                                                                                      \
+      }                                                                                                        \
+      __m256i y0 = _mm256_add_epi32(qk_reduce_3x8c8_row(acc0, acc1, acc2, acc3, vperm), vbias);                \
+      const __m256i vzp = _mm256_set1_epi16((int16_t) params->output.zero_point);                              \
+      __m256i out;                                                                                             \
+      if (params->requantization == QK_REQUANT_FP32) {                                                         \
+        const __m256 vs = _mm256_loadu_ps((const float*) wp);                                                  \
+        wp += 8 * sizeof(float);                                                                               \
+        y0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(y0), vs),         \
+                                                            _mm256_set1_ps(params->output.fmin)),              \
+                                              _mm256_set1_ps(params->output.fmax)));                           \
+        const __m256i p = _mm256_adds_epi16(_mm256_packs_epi32(y0, y0), vzp);                                  \
+        out = PACK8(p, p);                                                                                     \
+      } else {                                                                                                 \
+        y0 = qk_requant_gemmlowp_x8(y0, _mm256_loadu_si256((const __m256i*) wp),                               \
+                                    _mm256_loadu_si256((const __m256i*) (wp + 32)));                           \
+        wp += 16 * sizeof(int32_t);                                                                            \
+        const __m256i p = _mm256_adds_epi16(_mm256_packs_epi32(y0, y0), vzp);                                  \
+        out = MIN8(MAX8(PACK8(p, p), _mm256_set1_epi8((char) params->output.qmin)),                            \
+                   _mm256_set1_epi8((char) params->output.qmax));                                              \
+      }                                                                                                        \
+      /* dwords [c0-3 x4 | c4-7 x4] -> bytes c0..c7 first */                                                  \
+      const __m128i lo = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(out, vperm));                      \
+      if (nc >= 8) {                                                                                           \
+        _mm_storel_epi64((__m128i*) c0, lo);                                                                   \
+        if (nc == 8) return;                                                                                   \
+        nc -= 8;                                                                                               \
+        c0 += cn_stride;                                                                                       \
+      } else {                                                                                                 \
+        uint64_t row;                                                                                          \
+        _mm_storel_epi64((__m128i*) &row, lo);                                                                 \
+        qk_store_partial_u64(c0, row, nc);                                                                     \
+        return;                                                                                                \
+      }                                                                                                        \
+    }                                                                                                          \
+  }
+
 /* WIDEN_A(x): 8 activation bytes in both 64-bit halves of x -> 16 int16.
  * WIDEN_W(x, vwzp): 16 weight bytes -> 16 int16 minus w_zp. */
 #define QK_DEFINE_GEMM_3X8C8_AVX2(NAME, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                   \
+  QK_DEFINE_GEMM_1X8C8_AVX2(NAME##_1row, WIDEN_A, WIDEN_W, PACK8, MAX8, MIN8)                                  \
   void NAME(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,          \
             size_t cm_stride, size_t cn_stride, size_t a_offset, const void* zero,                             \
             const qk_gemm_params* params) {                                                                    \
+    if (mr == 1) {                                                                                             \
+      NAME##_1row(nc, kc, ks, a, 3, w, c, cn_stride, a_offset, zero, params);                                  \
+      return;                                                                                                  \
+    }                                                                                                          \
     const uint8_t* wp = (const uint8_t*) w;                                                                    \
     uint8_t* c0 = (uint8_t*) c;                                                                                \
     uint8_t* c1 = mr < 2 ? c0 : c0 + cm_stride;                                                                \
