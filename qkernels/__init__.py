@@ -16,6 +16,7 @@ _ext.init()  # detects the CPU once; a bad QKERNELS_ISA raises ValueError here
 from . import reference  # noqa: E402
 from . import _validate as _V  # noqa: E402
 from .quant import dequantize, quantize, requantize  # noqa: E402
+from .depthwise import DepthwiseConv2d  # noqa: E402
 
 try:
     __version__ = _metadata.version("qkernels")
@@ -23,7 +24,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree (QEMU harne
     __version__ = "0.1.0"
 
 __all__ = ["cpu_info", "set_num_threads", "get_num_threads", "quantize", "dequantize", "requantize",
-           "reference", "__version__"]
+           "reference", "__version__", "DepthwiseConv2d"]
 
 
 def cpu_info():
