@@ -41,9 +41,11 @@ def make_op(rng, dtype, c, kh, kw, *, stride=1, padding=0, dilation=1, mode="fp3
     signed = dtype == "int8"
     if per_channel is None:
         per_channel = signed and rng.random() < 0.5
-    # output scale chosen so results spread over the output range, not all saturated
-    in_scale, out_scale = 0.02, 0.02 * 0.05 * 60 * np.sqrt(kh * kw)
-    w_scale = rng.uniform(0.02, 0.08, size=c) if per_channel else 0.05
+    # A random output scale: real multipliers from ~1/32 to ~1/8000 of the
+    # accumulator, so some cases saturate and most spread over the range.
+    in_scale, out_scale = 0.02, 0.02 * 0.05 * 2 ** rng.uniform(5, 13)
+    # per-channel scales spanning 2^-2..2^2: different gemmlowp shifts per channel
+    w_scale = rng.uniform(0.03, 0.06, size=c) * 2.0 ** rng.integers(-2, 3, size=c) if per_channel else 0.05
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, input_scale=in_scale,
                   input_zero_point=int(rng.choice(zero_points(dtype))) if zp_in is None else zp_in,
                   weight_scale=w_scale,

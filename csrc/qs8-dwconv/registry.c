@@ -3,9 +3,31 @@
 #include "qkernels/dwconv.h"
 
 static const qk_ukernel qs8_dwconv9_variants[] = {
+#if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX2)
+    QK_UKERNEL(qs8_dwconv_ukernel_up16x9__avx2, QK_ISA_AVX2, 1, 16, 9, 2),
+#endif
+#if defined(QK_BUILD_SSE41)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x9__sse41, QK_ISA_SSE41, 1, 8, 9, 2),
+#endif
+#if defined(QK_BUILD_SSE2)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x9__sse2, QK_ISA_SSE2, 1, 8, 9, 2),
+#endif
+#endif
     QK_UKERNEL(qs8_dwconv_ukernel_up8x9__scalar, QK_ISA_SCALAR, 1, 8, 9, 1),
 };
 static const qk_ukernel qs8_dwconv25_variants[] = {
+#if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX2)
+    QK_UKERNEL(qs8_dwconv_ukernel_up16x25__avx2, QK_ISA_AVX2, 1, 16, 25, 2),
+#endif
+#if defined(QK_BUILD_SSE41)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x25__sse41, QK_ISA_SSE41, 1, 8, 25, 2),
+#endif
+#if defined(QK_BUILD_SSE2)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x25__sse2, QK_ISA_SSE2, 1, 8, 25, 2),
+#endif
+#endif
     QK_UKERNEL(qs8_dwconv_ukernel_up8x25__scalar, QK_ISA_SCALAR, 1, 8, 25, 1),
 };
 
