@@ -176,7 +176,7 @@ class DepthwiseConv2d:
         return p
 
     def _geometry_for(self, h, w):
-        """(geometry tuple, (oh, ow), indirection) for an input of h x w pixels, cached."""
+        """(geometry tuple, (oh, ow), DwconvIndirection) for an input of h x w pixels, cached."""
         g = self._geometry.get((h, w))
         if g is None:
             kh, kw = self.kernel_size
@@ -186,10 +186,7 @@ class DepthwiseConv2d:
                 raise ValueError(f"x: {e}") from None
             geom = (h, w, self.channels, kh, kw, self._taps, self.stride[0], self.stride[1], self.dilation[0],
                     self.dilation[1], pads[0], pads[2], oh, ow)
-            step, row_entries = _ext.dwconv_indirection_layout(geom)
-            ind = np.empty(oh * row_entries, dtype=np.uintp)
-            _ext.dwconv_indirection(geom, ind)
-            ind.flags.writeable = False
+            ind = _ext.DwconvIndirection(geom)  # built once per input size, reused by every call
             g = (geom, (oh, ow), ind)
             with self._lock:
                 if len(self._geometry) >= 16:  # a few input sizes are typical; bound the cache
@@ -217,6 +214,6 @@ class DepthwiseConv2d:
             return result
         packed = self._packed_for(kernel)
         zp, qmin, qmax = self._out
-        _ext.dwconv_run(self._family, kernel, geom, n, ind, xb.reshape(-1).view(np.uint8), self._zero, packed,
+        _ext.dwconv_run(self._family, kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,
                         result.reshape(-1).view(np.uint8), self.requantization, zp, qmin, qmax, nthreads)
         return result

@@ -1,3 +1,5 @@
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+
 # Depthwise convolution: packing, indirection buffer, driver (csrc/include/qkernels/dwconv.h).
 # qkernels/depthwise.py validates the user's arguments; here every buffer
 # size is checked again against the geometry, so a wrong call raises instead
@@ -107,40 +109,51 @@ def dwconv_indirection_layout(tuple geometry):
     return step, row_entries
 
 
-def dwconv_indirection(tuple geometry, size_t[::1] out):
-    """Fill `out` (out_height * row_entries entries) for this geometry."""
+cdef class DwconvIndirection:
+    """The indirection buffer of one geometry, built once by the C builder.
+
+    Opaque on purpose: dwconv_run trusts its entries (every one addresses a
+    whole row inside the image, or is the zero-row marker) because only
+    qk_dwconv_indirection_init writes them, so no per-call scan is needed."""
     cdef qk_dwconv_geometry g
-    _dwconv_geometry(&g, geometry)
-    cdef size_t step, row_entries
-    qk_dwconv_indirection_layout(&g, &step, &row_entries)
-    if <size_t> out.shape[0] != g.out_height * row_entries:
-        raise ValueError("indirection buffer has the wrong size")
-    with nogil:
-        qk_dwconv_indirection_init(&g, &out[0])
+    cdef size_t* data
+    cdef size_t count
+    cdef readonly tuple geometry
+
+    def __cinit__(self, tuple geometry):
+        _dwconv_geometry(&self.g, geometry)
+        self.geometry = geometry
+        cdef size_t step, row_entries
+        qk_dwconv_indirection_layout(&self.g, &step, &row_entries)
+        self.count = self.g.out_height * row_entries
+        self.data = <size_t*> PyMem_Malloc(self.count * sizeof(size_t))
+        if self.data == NULL:
+            raise MemoryError()
+        with nogil:
+            qk_dwconv_indirection_init(&self.g, self.data)
+
+    def __dealloc__(self):
+        PyMem_Free(self.data)
+
+    def __len__(self):
+        return self.count
+
+    def tobytes(self):
+        """The entries as native size_t bytes (for tests and inspection)."""
+        return (<char*> self.data)[:self.count * sizeof(size_t)]
 
 
-def dwconv_run(str family, variant, tuple geometry, size_t batch, const size_t[::1] indirection,
+def dwconv_run(str family, variant, DwconvIndirection indirection not None, size_t batch,
                const uint8_t[::1] input, const uint8_t[::1] zero, const uint8_t[::1] packed,
                uint8_t[::1] output, str mode, int32_t zero_point, int32_t qmin, int32_t qmax,
                size_t threads):
     """Run a *_dwconv{9,25} variant over `batch` images (arrays viewed as bytes)."""
     cdef const qk_ukernel* k = _ukernel(family, variant)
-    cdef qk_dwconv_geometry g
-    _dwconv_geometry(&g, geometry)
+    cdef const qk_dwconv_geometry* g = &indirection.g
     cdef int m = _dwconv_mode(mode)
     if g.taps != k.kr:
         raise ValueError(f"geometry has {g.taps} taps, the kernel {k.kr}")
-    cdef size_t step, row_entries
-    qk_dwconv_indirection_layout(&g, &step, &row_entries)
-    if <size_t> indirection.shape[0] != g.out_height * row_entries:
-        raise ValueError("indirection buffer has the wrong size")
-    # every entry must address a whole row of C bytes inside one input image
     cdef size_t image = g.height * g.width * g.channels
-    cdef size_t i, e
-    for i in range(<size_t> indirection.shape[0]):
-        e = indirection[i]
-        if e != <size_t> -1 and (e % g.channels != 0 or e + g.channels > image):
-            raise ValueError("indirection entry out of range")
     if batch == 0 or <size_t> input.shape[0] != batch * image:
         raise ValueError("input has the wrong size")
     if <size_t> output.shape[0] != batch * g.out_height * g.out_width * g.channels:
@@ -159,4 +172,4 @@ def dwconv_run(str family, variant, tuple geometry, size_t batch, const size_t[:
     qk_qparams_init(&p.q, zero_point, qmin, qmax)
     p.mode = m
     with nogil:
-        qk_run_dwconv(k, &g, batch, &indirection[0], &input[0], &zero[0], &packed[0], &output[0], &p, threads)
+        qk_run_dwconv(k, g, batch, indirection.data, &input[0], &zero[0], &packed[0], &output[0], &p, threads)

@@ -288,8 +288,7 @@ def test_indirection_layout():
     geom = (2, 3, 4, 3, 3, 9, 1, 1, 1, 1, 1, 1, 2, 3)
     step, row_entries = _ext.dwconv_indirection_layout(geom)
     assert (step, row_entries) == (3, 15)
-    ind = np.empty(2 * row_entries, np.uintp)
-    _ext.dwconv_indirection(geom, ind)
+    ind = np.frombuffer(_ext.DwconvIndirection(geom).tobytes(), np.uintp)
     Z = np.iinfo(np.uintp).max
     off = lambda y, x: (y * 3 + x) * 4  # noqa: E731
     row0 = [Z, Z, Z,  Z, off(0, 0), off(1, 0),  Z, off(0, 1), off(1, 1),  Z, off(0, 2), off(1, 2),  Z, Z, Z]
@@ -298,8 +297,7 @@ def test_indirection_layout():
     # dilation 2 is not compact: 9 entries per pixel; 2x2 kernel in 9 taps pads with the zero row
     geom = (3, 3, 1, 2, 2, 9, 1, 1, 2, 2, 0, 0, 1, 1)
     assert _ext.dwconv_indirection_layout(geom) == (9, 9)
-    ind = np.empty(9, np.uintp)
-    _ext.dwconv_indirection(geom, ind)
+    ind = np.frombuffer(_ext.DwconvIndirection(geom).tobytes(), np.uintp)
     assert ind.tolist() == [0, 6, 2, 8, Z, Z, Z, Z, Z]
 
 
@@ -345,7 +343,7 @@ def test_guard_pages(dtype, rng):
                 gp[:] = packed
                 assert gp.ctypes.data % 4 == 0
                 go = guarded(want.nbytes, at_end, keep)
-                _ext.dwconv_run(op._family, name, geom, 1, ind, gx, gz, gp, go, op.requantization,
+                _ext.dwconv_run(op._family, name, ind, 1, gx, gz, gp, go, op.requantization,
                                 *op._out, 1)
                 np.testing.assert_array_equal(go.view(dtype).reshape(want.shape), want, err_msg=name)
 
@@ -435,18 +433,21 @@ def test_low_level_checks_reject_inconsistent_buffers(rng):
     packed = op._packed_for(None)
     out = np.empty(4 * 4 * 5, np.uint8)
     xb = x.reshape(-1).view(np.uint8)
-    ok = dict(indirection=ind, input=xb, zero=op._zero, packed=packed, output=out)
+    ok = dict(indirection=ind, input=xb, zero=op._zero, packed=packed, output=out, zp=0, qmin=-128)
 
     def run(**kw):
         a = dict(ok, **kw)
-        _ext.dwconv_run(op._family, None, geom, 1, a["indirection"], a["input"], a["zero"], a["packed"],
-                        a["output"], "fp32", 0, -128, 127, 1)
+        _ext.dwconv_run(op._family, None, a["indirection"], 1, a["input"], a["zero"], a["packed"],
+                        a["output"], "fp32", a["zp"], a["qmin"], -a["qmin"] - 1, 1)
 
     run()
-    bad_ind = ind.copy()
-    bad_ind[4] = 10**6
+    other = _ext.DwconvIndirection((4, 5, 5, 3, 3, 9, 1, 1, 1, 1, 1, 1, 4, 5))  # another input shape
     for kw, match in [(dict(input=xb[:-1]), "input"), (dict(output=out[:-1]), "output"),
                       (dict(zero=op._zero[:2]), "zero"), (dict(packed=packed[:-4]), "packed"),
-                      (dict(indirection=ind[:-1]), "indirection"), (dict(indirection=bad_ind), "indirection")]:
-        with pytest.raises(ValueError, match=match):
+                      (dict(packed=np.empty(packed.size + 1, np.uint8)[1:]), "aligned"),
+                      (dict(indirection=other), "input"), (dict(indirection=None), "indirection"),
+                      (dict(zp=200), "zero_point"), (dict(qmin=-129), "qmin")]:
+        with pytest.raises((ValueError, TypeError), match=match):
             run(**kw)
+    with pytest.raises(ValueError, match="geometry"):
+        _ext.DwconvIndirection((4, 4, 5, 3, 3, 9, 0, 1, 1, 1, 1, 1, 4, 4))  # stride 0
