@@ -451,3 +451,26 @@ def test_low_level_checks_reject_inconsistent_buffers(rng):
             run(**kw)
     with pytest.raises(ValueError, match="geometry"):
         _ext.DwconvIndirection((4, 4, 5, 3, 3, 9, 0, 1, 1, 1, 1, 1, 4, 4))  # stride 0
+
+
+def test_simd_variants_registered():
+    """The SIMD variants this machine can run are in the table (so the
+    sweeps above really compare them with the scalar twin)."""
+    arch, feats = _ext.arch(), qk.cpu_info()["features"]
+    cap = _ext.isa_levels().index(_ext.isa_cap())
+    usable = lambda isa: feats.get(isa) and _ext.isa_levels().index(isa) <= cap  # noqa: E731
+    for p in ("qs8", "qu8"):
+        v9, v25 = _ext.variants(p + "_dwconv9"), _ext.variants(p + "_dwconv25")
+        want9, want25 = [], []
+        if arch == "x86_64":
+            for isa, tile in (("avx2", "up16x"), ("sse41", "up8x"), ("sse2", "up8x")):
+                if usable(isa):
+                    want9.append(f"{p}_dwconv_ukernel_{tile}9__{isa}")
+                    want25.append(f"{p}_dwconv_ukernel_{tile}25__{isa}")
+        elif arch in ("aarch64", "armv7") and usable("neon"):
+            if arch == "aarch64":
+                want9.append(f"{p}_dwconv_ukernel_up8x9x3__neon")
+            want9.append(f"{p}_dwconv_ukernel_up8x9__neon")
+            want25.append(f"{p}_dwconv_ukernel_up8x25__neon")
+        assert v9 == want9 + [f"{p}_dwconv_ukernel_up8x9__scalar"]
+        assert v25 == want25 + [f"{p}_dwconv_ukernel_up8x25__scalar"]

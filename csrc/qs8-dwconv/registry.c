@@ -14,6 +14,12 @@ static const qk_ukernel qs8_dwconv9_variants[] = {
     QK_UKERNEL(qs8_dwconv_ukernel_up8x9__sse2, QK_ISA_SSE2, 1, 8, 9, 2),
 #endif
 #endif
+#if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x9x3__neon, QK_ISA_NEON, 3, 8, 9, 1),
+#endif
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x9__neon, QK_ISA_NEON, 1, 8, 9, 1),
+#endif
     QK_UKERNEL(qs8_dwconv_ukernel_up8x9__scalar, QK_ISA_SCALAR, 1, 8, 9, 1),
 };
 static const qk_ukernel qs8_dwconv25_variants[] = {
@@ -27,6 +33,9 @@ static const qk_ukernel qs8_dwconv25_variants[] = {
 #if defined(QK_BUILD_SSE2)
     QK_UKERNEL(qs8_dwconv_ukernel_up8x25__sse2, QK_ISA_SSE2, 1, 8, 25, 2),
 #endif
+#endif
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qs8_dwconv_ukernel_up8x25__neon, QK_ISA_NEON, 1, 8, 25, 1),
 #endif
     QK_UKERNEL(qs8_dwconv_ukernel_up8x25__scalar, QK_ISA_SCALAR, 1, 8, 25, 1),
 };

@@ -1,0 +1,103 @@
+/* Depthwise 3x3 stride-1, three output pixels per pass, aarch64 NEON
+ * (included only by the up8x9x3-neon.c files, compiled for aarch64).
+ *
+ * Why: with stride 1 the compact indirection row (dwconv.h) lists the input
+ * columns once, so output pixels ox, ox+1, ox+2 together read a 3x5 window of
+ * 15 rows instead of 27.  Each 8-channel block loads its 9 int16 weights and
+ * the 15 inputs once and issues the 54 vmlal pairs of the three pixels from
+ * registers: 15 input loads+widens and 9 weight loads per 216 MACs, against
+ * 27 and 27 for three single-pixel passes.  aarch64 has the 32 vector
+ * registers this needs (6 accumulators, 9 weights, inputs in flight); armv7
+ * (16 q registers) keeps the single-pixel kernel.
+ *
+ * Any other layout (step != 3: stride 2, dilation, small kernels padded to 9
+ * taps) and the last 1-2 pixels of a row run the single-pixel path. */
+#ifndef QKERNELS_DWCONV_NEON_X3_H
+#define QKERNELS_DWCONV_NEON_X3_H
+
+#include "qkernels/dwconv-neon.h"
+
+/* 8 channels of 3 adjacent pixels; r[j*3 + y] is column j, kernel row y. */
+QK_DW_ALWAYS_INLINE void qk_dw_neon_block8x3(int is_signed, int mode, const uint8_t* const* r, size_t c,
+                                             const uint8_t* w, const qk_dw_neon_out* o, uint8_t* out0,
+                                             uint8_t* out1, uint8_t* out2) {
+  const int32x4_t b_lo = vld1q_s32((const int32_t*) w);
+  const int32x4_t b_hi = vld1q_s32((const int32_t*) w + 4);
+  int32x4_t a0l = b_lo, a0h = b_hi, a1l = b_lo, a1h = b_hi, a2l = b_lo, a2h = b_hi;
+  const int16_t* wt = (const int16_t*) (w + 32);
+  int16x8_t k[9];
+#pragma GCC unroll 9
+  for (int t = 0; t < 9; t++) k[t] = vld1q_s16(wt + 8 * t);
+#pragma GCC unroll 5
+  for (int j = 0; j < 5; j++) {
+#pragma GCC unroll 3
+    for (int y = 0; y < 3; y++) {
+      const int16x8_t x = qk_dw_neon_load_x(r[j * 3 + y] + c, is_signed);
+      /* column j is tap column j, j-1, j-2 of pixels 0, 1, 2 */
+      if (j <= 2) qk_dw_neon_mla(&a0l, &a0h, x, k[j * 3 + y]);
+      if (j >= 1 && j <= 3) qk_dw_neon_mla(&a1l, &a1h, x, k[(j - 1) * 3 + y]);
+      if (j >= 2) qk_dw_neon_mla(&a2l, &a2h, x, k[(j - 2) * 3 + y]);
+    }
+  }
+  const qk_dw_neon_rq q = qk_dw_neon_rq_load(w + 32 + 9 * 16, mode);
+  vst1_u8(out0, qk_dw_neon_requant8(a0l, a0h, &q, o, is_signed, mode));
+  vst1_u8(out1, qk_dw_neon_requant8(a1l, a1h, &q, o, is_signed, mode));
+  vst1_u8(out2, qk_dw_neon_requant8(a2l, a2h, &q, o, is_signed, mode));
+}
+
+QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t channels, size_t output_width,
+                                                const size_t* indirection, size_t step, const void* input,
+                                                const void* zero, const void* weights, void* output,
+                                                size_t output_stride, const qk_dwconv_params* params) {
+  const size_t block = qk_dwconv_block_bytes(8, 9, 1, mode);
+  const qk_dw_neon_out o = qk_dw_neon_out_init(params);
+  uint8_t* out = (uint8_t*) output;
+  size_t px = 0;
+  if (step == 3) {
+    for (; px + 3 <= output_width; px += 3) {
+      const uint8_t* r[15];
+      for (int i = 0; i < 15; i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
+      uint8_t* out1 = out + output_stride;
+      uint8_t* out2 = out1 + output_stride;
+      const uint8_t* w = (const uint8_t*) weights;
+      size_t c = 0;
+      for (; c + 8 <= channels; c += 8, w += block) {
+        qk_dw_neon_block8x3(is_signed, mode, r, c, w, &o, out + c, out1 + c, out2 + c);
+      }
+      if (c < channels) {
+        const size_t n = channels - c;
+        uint8_t buf[15 * 8], tmp[3][8];
+        const uint8_t* br[15];
+        qk_dw_neon_gather(15, r, c, n, buf, br);
+        qk_dw_neon_block8x3(is_signed, mode, br, 0, w, &o, tmp[0], tmp[1], tmp[2]);
+        memcpy(out + c, tmp[0], n);
+        memcpy(out1 + c, tmp[1], n);
+        memcpy(out2 + c, tmp[2], n);
+      }
+      indirection += 9;
+      out += 3 * output_stride;
+    }
+  }
+  for (; px < output_width; px++) {
+    const uint8_t* rows[9];
+    for (size_t t = 0; t < 9; t++) rows[t] = qk_dwconv_tap(indirection[t], input, zero);
+    qk_dw_neon_pixel(9, is_signed, mode, channels, rows, (const uint8_t*) weights, block, out, &o);
+    indirection += step;
+    out += output_stride;
+  }
+}
+
+QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3(int is_signed, size_t channels, size_t output_width,
+                                           const size_t* indirection, size_t step, const void* input,
+                                           const void* zero, const void* weights, void* output,
+                                           size_t output_stride, const qk_dwconv_params* params) {
+  if (params->mode == QK_DWCONV_FP32) {
+    qk_dwconv_neon_x3_mode(is_signed, QK_DWCONV_FP32, channels, output_width, indirection, step, input, zero,
+                           weights, output, output_stride, params);
+  } else {
+    qk_dwconv_neon_x3_mode(is_signed, QK_DWCONV_GEMMLOWP, channels, output_width, indirection, step, input, zero,
+                           weights, output, output_stride, params);
+  }
+}
+
+#endif
