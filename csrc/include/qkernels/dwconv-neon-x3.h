@@ -17,21 +17,39 @@
 
 #include "qkernels/dwconv-neon.h"
 
-/* 8 channels of 3 adjacent pixels; r[j*3 + y] is column j, kernel row y. */
+/* 8 channels of 3 adjacent pixels; r[j*3 + y] is column j, kernel row y.
+ * Each pixel's accumulators start from the product of its first tap (vmull)
+ * and get the bias at the end, instead of three register copies of the bias
+ * that the read-modify-write vmlal would force.  Pixels 0 and 1 share one
+ * 16-byte narrow and clamp. */
 QK_DW_ALWAYS_INLINE void qk_dw_neon_block8x3(int is_signed, int mode, const uint8_t* const* r, size_t c,
                                              const uint8_t* w, const qk_dw_neon_out* o, uint8_t* out0,
                                              uint8_t* out1, uint8_t* out2) {
-  const int32x4_t b_lo = vld1q_s32((const int32_t*) w);
-  const int32x4_t b_hi = vld1q_s32((const int32_t*) w + 4);
-  int32x4_t a0l = b_lo, a0h = b_hi, a1l = b_lo, a1h = b_hi, a2l = b_lo, a2h = b_hi;
   const int16_t* wt = (const int16_t*) (w + 32);
   int16x8_t k[9];
 #pragma GCC unroll 9
   for (int t = 0; t < 9; t++) k[t] = vld1q_s16(wt + 8 * t);
+  int32x4_t a0l, a0h, a1l, a1h, a2l, a2h;
+  {
+    /* column 0 feeds pixel 0 only, column 1 pixels 0-1, column 2 starts pixel 2 */
+    const int16x8_t x0 = qk_dw_neon_load_x(r[0] + c, is_signed);
+    a0l = vmull_s16(vget_low_s16(x0), vget_low_s16(k[0]));
+    a0h = vmull_high_s16(x0, k[0]);
+    const int16x8_t x3 = qk_dw_neon_load_x(r[3] + c, is_signed);
+    a1l = vmull_s16(vget_low_s16(x3), vget_low_s16(k[0]));
+    a1h = vmull_high_s16(x3, k[0]);
+    qk_dw_neon_mla(&a0l, &a0h, x3, k[3]);
+    const int16x8_t x6 = qk_dw_neon_load_x(r[6] + c, is_signed);
+    a2l = vmull_s16(vget_low_s16(x6), vget_low_s16(k[0]));
+    a2h = vmull_high_s16(x6, k[0]);
+    qk_dw_neon_mla(&a1l, &a1h, x6, k[3]);
+    qk_dw_neon_mla(&a0l, &a0h, x6, k[6]);
+  }
 #pragma GCC unroll 5
   for (int j = 0; j < 5; j++) {
 #pragma GCC unroll 3
     for (int y = 0; y < 3; y++) {
+      if (y == 0 && j <= 2) continue; /* done above */
       const int16x8_t x = qk_dw_neon_load_x(r[j * 3 + y] + c, is_signed);
       /* column j is tap column j, j-1, j-2 of pixels 0, 1, 2 */
       if (j <= 2) qk_dw_neon_mla(&a0l, &a0h, x, k[j * 3 + y]);
@@ -39,10 +57,15 @@ QK_DW_ALWAYS_INLINE void qk_dw_neon_block8x3(int is_signed, int mode, const uint
       if (j >= 2) qk_dw_neon_mla(&a2l, &a2h, x, k[(j - 2) * 3 + y]);
     }
   }
+  const int32x4_t b_lo = vld1q_s32((const int32_t*) w);
+  const int32x4_t b_hi = vld1q_s32((const int32_t*) w + 4);
   const qk_dw_neon_rq q = qk_dw_neon_rq_load(w + 32 + 9 * 16, mode);
-  vst1_u8(out0, qk_dw_neon_requant8(a0l, a0h, &q, o, is_signed, mode));
-  vst1_u8(out1, qk_dw_neon_requant8(a1l, a1h, &q, o, is_signed, mode));
-  vst1_u8(out2, qk_dw_neon_requant8(a2l, a2h, &q, o, is_signed, mode));
+  const int16x8_t v0 = qk_dw_neon_requant_s16(vaddq_s32(a0l, b_lo), vaddq_s32(a0h, b_hi), &q, o, mode);
+  const int16x8_t v1 = qk_dw_neon_requant_s16(vaddq_s32(a1l, b_lo), vaddq_s32(a1h, b_hi), &q, o, mode);
+  const uint8x16_t q01 = qk_dw_neon_narrow16(v0, v1, o, is_signed);
+  vst1_u8(out0, vget_low_u8(q01));
+  vst1_u8(out1, vget_high_u8(q01));
+  vst1_u8(out2, qk_dw_neon_requant8(vaddq_s32(a2l, b_lo), vaddq_s32(a2h, b_hi), &q, o, is_signed, mode));
 }
 
 QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t channels, size_t output_width,
@@ -56,6 +79,7 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t 
   if (step == 3) {
     for (; px + 3 <= output_width; px += 3) {
       const uint8_t* r[15];
+#pragma GCC unroll 15
       for (int i = 0; i < 15; i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
       uint8_t* out1 = out + output_stride;
       uint8_t* out2 = out1 + output_stride;
@@ -80,6 +104,7 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t 
   }
   for (; px < output_width; px++) {
     const uint8_t* rows[9];
+#pragma GCC unroll 9
     for (size_t t = 0; t < 9; t++) rows[t] = qk_dwconv_tap(indirection[t], input, zero);
     qk_dw_neon_pixel(9, is_signed, mode, channels, rows, (const uint8_t*) weights, block, out, &o);
     indirection += step;

@@ -95,28 +95,56 @@ QK_DW_ALWAYS_INLINE int32x4_t qk_dw_neon_gemmlowp4(int32x4_t acc, int32x4_t m, i
   return vrshlq_s32(x, neg_shift);
 }
 
+#if defined(__aarch64__)
+/* Two int32x4 accumulators -> int16 values with the zero point added
+ * (saturated, not yet clamped). */
+QK_DW_ALWAYS_INLINE int16x8_t qk_dw_neon_requant_s16(int32x4_t lo, int32x4_t hi, const qk_dw_neon_rq* r,
+                                                     const qk_dw_neon_out* o, int mode) {
+  if (mode == QK_DWCONV_FP32) {
+    const int32x4_t y_lo = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(lo), r->s_lo));
+    const int32x4_t y_hi = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(hi), r->s_hi));
+    return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(y_lo), y_hi), o->zp);
+  }
+  const int32x4_t y_lo = qk_dw_neon_gemmlowp4(lo, r->m_lo, r->sh_lo);
+  const int32x4_t y_hi = qk_dw_neon_gemmlowp4(hi, r->m_hi, r->sh_hi);
+  return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(y_lo), y_hi), o->zp);
+}
+
+/* Two pixels' int16 values -> 16 clamped bytes (saturating narrows keep the
+ * order against the clamp bounds). */
+QK_DW_ALWAYS_INLINE uint8x16_t qk_dw_neon_narrow16(int16x8_t a, int16x8_t b, const qk_dw_neon_out* o,
+                                                   int is_signed) {
+  if (is_signed) {
+    const int8x16_t q = vqmovn_high_s16(vqmovn_s16(a), b);
+    return vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(q, vreinterpretq_s8_u8(vcombine_u8(o->qmin, o->qmin))),
+                                        vreinterpretq_s8_u8(vcombine_u8(o->qmax, o->qmax))));
+  }
+  const uint8x16_t q = vqmovun_high_s16(vqmovun_s16(a), b);
+  return vminq_u8(vmaxq_u8(q, vcombine_u8(o->qmin, o->qmin)), vcombine_u8(o->qmax, o->qmax));
+}
+#endif
+
 /* Two int32x4 accumulators -> 8 output bytes (int8 as its two's complement). */
 QK_DW_ALWAYS_INLINE uint8x8_t qk_dw_neon_requant8(int32x4_t lo, int32x4_t hi, const qk_dw_neon_rq* r,
                                                   const qk_dw_neon_out* o, int is_signed, int mode) {
+#if defined(__aarch64__)
+  const int16x8_t v = qk_dw_neon_requant_s16(lo, hi, r, o, mode);
+#else
   int16x8_t v;
   if (mode == QK_DWCONV_FP32) {
     float32x4_t f_lo = vmulq_f32(vcvtq_f32_s32(lo), r->s_lo);
     float32x4_t f_hi = vmulq_f32(vcvtq_f32_s32(hi), r->s_hi);
-#if defined(__aarch64__)
-    v = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(vcvtnq_s32_f32(f_lo)), vcvtnq_s32_f32(f_hi)), o->zp);
-#else
     f_lo = vaddq_f32(vminq_f32(vmaxq_f32(f_lo, o->fmin), o->fmax), o->magic);
     f_hi = vaddq_f32(vminq_f32(vmaxq_f32(f_hi, o->fmin), o->fmax), o->magic);
     /* already clamped and offset by the zero point: the narrowing is exact */
     v = vcombine_s16(vmovn_s32(vsubq_s32(vreinterpretq_s32_f32(f_lo), o->magic_bias)),
                      vmovn_s32(vsubq_s32(vreinterpretq_s32_f32(f_hi), o->magic_bias)));
     return is_signed ? vreinterpret_u8_s8(vmovn_s16(v)) : vmovn_u16(vreinterpretq_u16_s16(v));
-#endif
-  } else {
-    const int32x4_t y_lo = qk_dw_neon_gemmlowp4(lo, r->m_lo, r->sh_lo);
-    const int32x4_t y_hi = qk_dw_neon_gemmlowp4(hi, r->m_hi, r->sh_hi);
-    v = vqaddq_s16(vcombine_s16(vqmovn_s32(y_lo), vqmovn_s32(y_hi)), o->zp);
   }
+  const int32x4_t y_lo = qk_dw_neon_gemmlowp4(lo, r->m_lo, r->sh_lo);
+  const int32x4_t y_hi = qk_dw_neon_gemmlowp4(hi, r->m_hi, r->sh_hi);
+  v = vqaddq_s16(vcombine_s16(vqmovn_s32(y_lo), vqmovn_s32(y_hi)), o->zp);
+#endif
   /* saturating narrows keep the order against the clamp bounds */
   if (is_signed) {
     const int8x8_t q = vmin_s8(vmax_s8(vqmovn_s16(v), vreinterpret_s8_u8(o->qmin)), vreinterpret_s8_u8(o->qmax));
@@ -131,6 +159,7 @@ QK_DW_ALWAYS_INLINE uint8x8_t qk_dw_neon_block8(size_t taps, int is_signed, int 
   int32x4_t acc_lo = vld1q_s32((const int32_t*) w);
   int32x4_t acc_hi = vld1q_s32((const int32_t*) w + 4);
   const int16_t* wt = (const int16_t*) (w + 32);
+#pragma GCC unroll 25
   for (size_t t = 0; t < taps; t++) {
     qk_dw_neon_mla(&acc_lo, &acc_hi, qk_dw_neon_load_x(rows[t] + c, is_signed), vld1q_s16(wt + t * 8));
   }
@@ -176,6 +205,7 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_neon_mode(size_t taps, int is_signed, int mod
   uint8_t* out = (uint8_t*) output;
   for (size_t px = 0; px < output_width; px++) {
     const uint8_t* rows[QK_DWCONV_MAX_TAPS];
+#pragma GCC unroll 25
     for (size_t t = 0; t < taps; t++) rows[t] = qk_dwconv_tap(indirection[t], input, zero);
     qk_dw_neon_pixel(taps, is_signed, mode, channels, rows, (const uint8_t*) weights, block, out, &o);
     indirection += step;
