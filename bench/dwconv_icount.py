@@ -1,8 +1,9 @@
 """Guest instructions per MAC of one depthwise variant, under qemu-user + the icount plugin.
 
-Runs the layer `reps` times on one thread; bench/dwconv_icount.sh runs this
-twice with different `reps` and divides the difference by the MACs, so
-interpreter start-up, packing and the indirection build cancel out.
+Runs the layer once, then `reps` times inside one C call (no interpreter in
+between), on one thread; bench/dwconv_icount.sh runs this twice with
+different `reps` and divides the difference by the MACs, so start-up,
+packing, the indirection build and the Python call overhead cancel out.
 
     python bench/dwconv_icount.py H W C STRIDE KERNEL REPS [dtype] [mode]
 """
@@ -26,5 +27,4 @@ op = qk.DepthwiseConv2d(wt, rng.integers(-1000, 1000, c).astype(np.int32), strid
                         output_zero_point=zp, requantization=mode)
 x = rng.integers(info.min, info.max, (1, h, w, c), endpoint=True).astype(dtype)
 y = op._run(x, None, 1, kernel)
-for _ in range(reps):
-    op._run(x, y, 1, kernel)
+op._run(x, y, 1, kernel, repeat=reps)

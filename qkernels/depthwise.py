@@ -197,7 +197,7 @@ class DepthwiseConv2d:
     def __call__(self, x, out=None, threads=None):
         return self._run(x, out, threads, None)
 
-    def _run(self, x, out, threads, kernel):
+    def _run(self, x, out, threads, kernel, repeat=1):
         x = V.array("x", x, self.dtype, 3, 4)
         if x.shape[-1] != self.channels:
             raise ValueError(f"x must have {self.channels} channels in its last axis (NHWC), got shape {x.shape}")
@@ -215,5 +215,6 @@ class DepthwiseConv2d:
         packed = self._packed_for(kernel)
         zp, qmin, qmax = self._out
         _ext.dwconv_run(self._family, kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,
-                        result.reshape(-1).view(np.uint8), self.requantization, zp, qmin, qmax, nthreads)
+                        result.reshape(-1).view(np.uint8), self.requantization, zp, qmin, qmax, nthreads,
+                        repeat)
         return result

@@ -146,8 +146,11 @@ cdef class DwconvIndirection:
 def dwconv_run(str family, variant, DwconvIndirection indirection not None, size_t batch,
                const uint8_t[::1] input, const uint8_t[::1] zero, const uint8_t[::1] packed,
                uint8_t[::1] output, str mode, int32_t zero_point, int32_t qmin, int32_t qmax,
-               size_t threads):
-    """Run a *_dwconv{9,25} variant over `batch` images (arrays viewed as bytes)."""
+               size_t threads, size_t repeat=1):
+    """Run a *_dwconv{9,25} variant over `batch` images (arrays viewed as bytes).
+
+    `repeat` runs the same call that many times without returning to Python
+    (benchmarks use it to measure the kernels without the interpreter)."""
     cdef const qk_ukernel* k = _ukernel(family, variant)
     cdef const qk_dwconv_geometry* g = &indirection.g
     cdef int m = _dwconv_mode(mode)
@@ -171,5 +174,8 @@ def dwconv_run(str family, variant, DwconvIndirection indirection not None, size
     cdef qk_dwconv_params p
     qk_qparams_init(&p.q, zero_point, qmin, qmax)
     p.mode = m
+    cdef size_t i
     with nogil:
-        qk_run_dwconv(k, g, batch, indirection.data, &input[0], &zero[0], &packed[0], &output[0], &p, threads)
+        for i in range(repeat):
+            qk_run_dwconv(k, g, batch, indirection.data, &input[0], &zero[0], &packed[0], &output[0], &p,
+                          threads)
