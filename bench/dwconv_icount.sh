@@ -11,11 +11,11 @@ ROOT=${QKERNELS_QEMU_CACHE:-$HOME/.cache/qkernels-qemu}/bookworm-$DEB
 LIB=$(/work/shared/tools/qemu-icount/build.sh)
 count() {
     local f; f=$(mktemp)
-    PYTHONPATH=build/qemu-$ARCH PYTHONNOUSERSITE=1 "$QEMU" -cpu "$CPU" -plugin "$LIB,out=$f" -L "$ROOT" \
+    PYTHONHASHSEED=0 PYTHONPATH=build/qemu-$ARCH PYTHONNOUSERSITE=1 "$QEMU" -cpu "$CPU" -plugin "$LIB,out=$f" -L "$ROOT" \
         "$ROOT/usr/bin/python3" -P bench/dwconv_icount.py "$H" "$W" "$C" "$S" "$KERNEL" "$1" "$DT" "$MODE"
     awk '{print $2}' "$f"; rm -f "$f"
 }
-R1=1 R2=6
+R1=1 R2=11
 c1=$(count $R1); c2=$(count $R2)
 OH=$(( (H + 2 - 3) / S + 1 )) OW=$(( (W + 2 - 3) / S + 1 ))
 python3 -c "

@@ -10,67 +10,107 @@
  * registers this needs (6 accumulators, 9 weights, inputs in flight); armv7
  * (16 q registers) keeps the single-pixel kernel.
  *
- * Any other layout (step != 3: stride 2, dilation, small kernels padded to 9
- * taps) and the last 1-2 pixels of a row run the single-pixel path. */
+ * Stride 2 shares one column between neighbours: 3 pixels per pass read a
+ * 3x7 window (21 rows instead of 27) and load the weights once.
+ * Any other layout (dilation, small kernels padded to 9 taps, stride > 2)
+ * and the last pixels of a row run the single-pixel path. */
 #ifndef QKERNELS_DWCONV_NEON_X3_H
 #define QKERNELS_DWCONV_NEON_X3_H
 
 #include "qkernels/dwconv-neon.h"
 
-/* Pixels per pass.  The code takes any P (window of P + 2 columns); under
- * QEMU cortex-a72 on 56x56x144 P = 4 counted 0.664 instructions/MAC against
- * 0.673 for P = 3 and 0.743 for P = 6 (register spills), so the 3x5 window
- * stays: a row remainder of up to P - 1 pixels runs the slower one-pixel path. */
-#define QK_DW_P 3
+/* P pixels of stride S read 3 * (S * (P - 1) + 3) rows: columns j of the
+ * compact row, pixel p using columns S*p .. S*p + 2. */
+#define QK_DW_COLS(P, S) ((S) * ((P) - 1) + 3)
 
-/* 8 channels of P adjacent pixels; r[j*3 + y] is column j, kernel row y
- * (P + 2 columns).  Each pixel's accumulators start from the product of its
- * first tap (vmull) and get the bias at the end, instead of register copies
- * of the bias that the read-modify-write vmlal would force.  Pixel pairs
- * share one 16-byte narrow and clamp. */
-QK_DW_ALWAYS_INLINE void qk_dw_neon_block8x3(int is_signed, int mode, const uint8_t* const* r, size_t c,
-                                             const uint8_t* w, const qk_dw_neon_out* o, uint8_t* const* outs) {
+/* 8 channels of P adjacent output pixels of stride S; r[j*3 + y] is window
+ * column j, kernel row y.  Each pixel's accumulators are loaded with the
+ * bias right before its first tap (a load instead of the register copies
+ * the read-modify-write vmlal would otherwise force).  Pixel pairs share one
+ * 16-byte narrow and clamp.  P and S are constants after
+ * inlining, so every loop below unrolls completely. */
+QK_DW_ALWAYS_INLINE void qk_dw_neon_block8xp(int P, int S, int is_signed, int mode, const uint8_t* const* r,
+                                             size_t c, const uint8_t* w, const qk_dw_neon_out* o,
+                                             uint8_t* const* outs) {
   const int16_t* wt = (const int16_t*) (w + 32);
   int16x8_t k[9];
 #pragma GCC unroll 9
   for (int t = 0; t < 9; t++) k[t] = vld1q_s16(wt + 8 * t);
-  int32x4_t al[QK_DW_P], ah[QK_DW_P];
-#pragma GCC unroll 8
-  for (int j = 0; j < QK_DW_P + 2; j++) {
+  int32x4_t al[4], ah[4];
+#pragma GCC unroll 12
+  for (int j = 0; j < QK_DW_COLS(P, S); j++) {
 #pragma GCC unroll 3
     for (int y = 0; y < 3; y++) {
       const int16x8_t x = qk_dw_neon_load_x(r[j * 3 + y] + c, is_signed);
-      /* column j is tap column j - p of pixel p */
-#pragma GCC unroll 8
-      for (int p = 0; p < QK_DW_P; p++) {
-        if (j - p < 0 || j - p > 2) continue;
-        const int t = (j - p) * 3 + y;
+      /* column j is tap column j - S*p of pixel p */
+#pragma GCC unroll 4
+      for (int p = 0; p < P; p++) {
+        const int kx = j - S * p;
+        if (kx < 0 || kx > 2) continue;
+        const int t = kx * 3 + y;
         if (t == 0) {
-          al[p] = vmull_s16(vget_low_s16(x), vget_low_s16(k[0]));
-          ah[p] = vmull_high_s16(x, k[0]);
-        } else {
-          qk_dw_neon_mla(&al[p], &ah[p], x, k[t]);
+          /* a fresh copy of the bias per pixel: one load, no register moves */
+          al[p] = vld1q_s32((const int32_t*) w);
+          ah[p] = vld1q_s32((const int32_t*) w + 4);
         }
+        qk_dw_neon_mla(&al[p], &ah[p], x, k[t]);
       }
     }
   }
-  const int32x4_t b_lo = vld1q_s32((const int32_t*) w);
-  const int32x4_t b_hi = vld1q_s32((const int32_t*) w + 4);
   const qk_dw_neon_rq q = qk_dw_neon_rq_load(w + 32 + 9 * 16, mode);
-#pragma GCC unroll 8
-  for (int p = 0; p + 1 < QK_DW_P; p += 2) {
-    const int16x8_t v0 = qk_dw_neon_requant_s16(vaddq_s32(al[p], b_lo), vaddq_s32(ah[p], b_hi), &q, o, mode);
-    const int16x8_t v1 = qk_dw_neon_requant_s16(vaddq_s32(al[p + 1], b_lo), vaddq_s32(ah[p + 1], b_hi), &q, o, mode);
+#pragma GCC unroll 4
+  for (int p = 0; p + 1 < P; p += 2) {
+    const int16x8_t v0 = qk_dw_neon_requant_s16(al[p], ah[p], &q, o, mode);
+    const int16x8_t v1 = qk_dw_neon_requant_s16(al[p + 1], ah[p + 1], &q, o, mode);
     const uint8x16_t q01 = qk_dw_neon_narrow16(v0, v1, o, is_signed);
     vst1_u8(outs[p] + c, vget_low_u8(q01));
     vst1_u8(outs[p + 1] + c, vget_high_u8(q01));
   }
-  if (QK_DW_P % 2) {
-    const int p = QK_DW_P - 1;
-    vst1_u8(outs[p] + c, qk_dw_neon_requant8(vaddq_s32(al[p], b_lo), vaddq_s32(ah[p], b_hi), &q, o, is_signed, mode));
+  if (P % 2) {
+    const int p = P - 1;
+    vst1_u8(outs[p] + c, qk_dw_neon_requant8(al[p], ah[p], &q, o, is_signed, mode));
   }
 }
 
+/* Pixels [px, end) of the row in passes of P; returns where it stopped. */
+QK_DW_ALWAYS_INLINE size_t qk_dw_neon_row_xp(int P, int S, int is_signed, int mode, size_t channels,
+                                             size_t output_width, const size_t** indirection, const void* input,
+                                             const void* zero, const void* weights, size_t block, uint8_t** out,
+                                             size_t output_stride, const qk_dw_neon_out* o) {
+  enum { MAXR = 3 * QK_DW_COLS(4, 2) };
+  const int nr = 3 * QK_DW_COLS(P, S);
+  size_t px = 0;
+  for (; px + P <= output_width; px += P) {
+    const uint8_t* r[MAXR];
+#pragma GCC unroll 27
+    for (int i = 0; i < nr; i++) r[i] = qk_dwconv_tap((*indirection)[i], input, zero);
+    uint8_t* outs[4];
+    for (int p = 0; p < P; p++) outs[p] = *out + p * output_stride;
+    const uint8_t* w = (const uint8_t*) weights;
+    size_t c = 0;
+    for (; c + 8 <= channels; c += 8, w += block) {
+      qk_dw_neon_block8xp(P, S, is_signed, mode, r, c, w, o, outs);
+    }
+    if (c < channels) {
+      const size_t n = channels - c;
+      uint8_t buf[MAXR * 8], tmp[4][8];
+      const uint8_t* br[MAXR];
+      uint8_t* touts[4] = {tmp[0], tmp[1], tmp[2], tmp[3]};
+      qk_dw_neon_gather((size_t) nr, r, c, n, buf, br);
+      qk_dw_neon_block8xp(P, S, is_signed, mode, br, 0, w, o, touts);
+      for (int p = 0; p < P; p++) memcpy(outs[p] + c, tmp[p], n);
+    }
+    *indirection += 3 * S * P;
+    *out += P * output_stride;
+  }
+  return px;
+}
+
+/* Pixels per pass: stride 1 takes 3 (the 3x5 window); under QEMU
+ * cortex-a72 on 56x56x144 P = 4 counted 0.664 instructions/MAC against
+ * 0.673 for P = 3 and 0.743 for P = 6 (register spills), not worth a wider
+ * remainder.  Stride 2 also takes 3 (a 3x7 window; counted 0.736 per MAC in the
+ * block against 0.764 for 2 pixels and 0.740 for 4). */
 QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t channels, size_t output_width,
                                                 const size_t* indirection, size_t step, const void* input,
                                                 const void* zero, const void* weights, void* output,
@@ -80,30 +120,11 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_neon_x3_mode(int is_signed, int mode, size_t 
   uint8_t* out = (uint8_t*) output;
   size_t px = 0;
   if (step == 3) {
-    for (; px + QK_DW_P <= output_width; px += QK_DW_P) {
-      const uint8_t* r[3 * (QK_DW_P + 2)];
-#pragma GCC unroll 24
-      for (int i = 0; i < 3 * (QK_DW_P + 2); i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
-      uint8_t* outs[QK_DW_P];
-      for (int p = 0; p < QK_DW_P; p++) outs[p] = out + p * output_stride;
-      const uint8_t* w = (const uint8_t*) weights;
-      size_t c = 0;
-      for (; c + 8 <= channels; c += 8, w += block) {
-        qk_dw_neon_block8x3(is_signed, mode, r, c, w, &o, outs);
-      }
-      if (c < channels) {
-        const size_t n = channels - c;
-        uint8_t buf[3 * (QK_DW_P + 2) * 8], tmp[QK_DW_P][8];
-        const uint8_t* br[3 * (QK_DW_P + 2)];
-        uint8_t* touts[QK_DW_P];
-        for (int p = 0; p < QK_DW_P; p++) touts[p] = tmp[p];
-        qk_dw_neon_gather(3 * (QK_DW_P + 2), r, c, n, buf, br);
-        qk_dw_neon_block8x3(is_signed, mode, br, 0, w, &o, touts);
-        for (int p = 0; p < QK_DW_P; p++) memcpy(outs[p] + c, tmp[p], n);
-      }
-      indirection += 3 * QK_DW_P;
-      out += QK_DW_P * output_stride;
-    }
+    px = qk_dw_neon_row_xp(3, 1, is_signed, mode, channels, output_width, &indirection, input, zero, weights, block,
+                           &out, output_stride, &o);
+  } else if (step == 6) {
+    px = qk_dw_neon_row_xp(3, 2, is_signed, mode, channels, output_width, &indirection, input, zero, weights, block,
+                           &out, output_stride, &o);
   }
   for (; px < output_width; px++) {
     const uint8_t* rows[9];

@@ -30,6 +30,7 @@
 typedef struct qk_dw_neon_out {
   int16x8_t zp;
   uint8x8_t qmin, qmax; /* bytes of the clamp, compared as s8 or u8 */
+  uint8x16_t qmin16, qmax16;
   float32x4_t fmin, fmax;
 #if !defined(__aarch64__)
   float32x4_t magic;
@@ -42,6 +43,8 @@ QK_DW_ALWAYS_INLINE qk_dw_neon_out qk_dw_neon_out_init(const qk_dwconv_params* p
   o.zp = vdupq_n_s16((int16_t) params->q.zero_point);
   o.qmin = vdup_n_u8((uint8_t) params->q.qmin);
   o.qmax = vdup_n_u8((uint8_t) params->q.qmax);
+  o.qmin16 = vdupq_n_u8((uint8_t) params->q.qmin);
+  o.qmax16 = vdupq_n_u8((uint8_t) params->q.qmax);
   o.fmin = vdupq_n_f32(params->q.fmin);
   o.fmax = vdupq_n_f32(params->q.fmax);
 #if !defined(__aarch64__)
@@ -116,11 +119,10 @@ QK_DW_ALWAYS_INLINE uint8x16_t qk_dw_neon_narrow16(int16x8_t a, int16x8_t b, con
                                                    int is_signed) {
   if (is_signed) {
     const int8x16_t q = vqmovn_high_s16(vqmovn_s16(a), b);
-    return vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(q, vreinterpretq_s8_u8(vcombine_u8(o->qmin, o->qmin))),
-                                        vreinterpretq_s8_u8(vcombine_u8(o->qmax, o->qmax))));
+    return vreinterpretq_u8_s8(vminq_s8(vmaxq_s8(q, vreinterpretq_s8_u8(o->qmin16)), vreinterpretq_s8_u8(o->qmax16)));
   }
   const uint8x16_t q = vqmovun_high_s16(vqmovun_s16(a), b);
-  return vminq_u8(vmaxq_u8(q, vcombine_u8(o->qmin, o->qmin)), vcombine_u8(o->qmax, o->qmax));
+  return vminq_u8(vmaxq_u8(q, o->qmin16), o->qmax16);
 }
 #endif
 
