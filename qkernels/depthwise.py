@@ -157,6 +157,9 @@ class DepthwiseConv2d:
 
     def _packed_for(self, variant):
         """Packed weights in the layout of `variant` (None: the selected one), cached."""
+        p = self._packed.get(variant)  # by name (None: the selected kernel); the common path
+        if p is not None:
+            return p
         name = variant if variant is not None else _ext.selected(self._family)
         _, _mr, cr, taps, sr = _ext.variant_info(self._family, name)
         key = (cr, taps, sr)
@@ -173,6 +176,7 @@ class DepthwiseConv2d:
                                      self._izp, self._bias, self.requantization, scale, mult, shift, p)
                     p.flags.writeable = False
                     self._packed[key] = p
+        self._packed[variant] = p  # dict assignment is atomic; racing threads store the same array
         return p
 
     def _geometry_for(self, h, w):

@@ -1,8 +1,6 @@
 """Depthwise convolution: every variant equals the scalar twin and the numpy
 reference bit for bit; packing and indirection layouts; memory safety against
 guard pages; the operator's argument checking, threads, pickling."""
-import ctypes
-import mmap
 import pickle
 import threading
 
@@ -12,6 +10,7 @@ import pytest
 import qkernels as qk
 from qkernels import _ext, reference
 from conftest import scaled
+from guard import run_cases
 
 DTYPES = ("int8", "uint8")
 MODES = ("fp32", "gemmlowp")
@@ -303,49 +302,11 @@ def test_indirection_layout():
 
 # ---- memory safety: buffers against PROT_NONE guard pages ----
 
-PAGE = mmap.PAGESIZE
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-
-
-def guarded(nbytes, at_end, keep):
-    """A uint8 array of nbytes with a PROT_NONE page right after (at_end) or before it."""
-    pages = (nbytes + PAGE - 1) // PAGE + 2
-    m = mmap.mmap(-1, pages * PAGE)
-    keep.append(m)
-    base = ctypes.addressof(ctypes.c_char.from_buffer(m))
-    assert _libc.mprotect(base, PAGE, 0) == 0
-    assert _libc.mprotect(base + (pages - 1) * PAGE, PAGE, 0) == 0
-    offset = (pages - 1) * PAGE - nbytes if at_end else PAGE
-    return np.frombuffer(m, np.uint8, nbytes, offset)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_guard_pages(dtype, rng):
+def test_dwconv_kernels_stay_in_bounds():
     """Every variant reads only the input rows, zero row and packed weights it
-    is given and writes only the output: each buffer is placed against an
-    inaccessible page on either side (a stray access is a crash)."""
-    keep = []
-    cases = [(c, k, s) for c in (1, 3, 8, 13, 16, 29) for k, s in ((3, 1), (3, 2), (5, 1))]
-    for c, k, s in cases[::scaled(1, 3)]:
-        op, args = make_op(rng, dtype, c, k, k, stride=s, padding=k // 2, mode=MODES[c % 2])
-        x = rand_q(rng, (1, 4, 7, c), dtype)
-        want = reference.depthwise_conv2d(x, args[0], args[1], **args[2])
-        geom, _, ind = op._geometry_for(4, 7)
-        for name in _ext.variants(op._family):
-            packed = op._packed_for(name)
-            for at_end in (True, False):
-                gx = guarded(x.nbytes, at_end, keep)
-                gx[:] = x.reshape(-1).view(np.uint8)
-                gz = guarded(c, at_end, keep)
-                gz[:] = op._zero
-                gp = guarded(packed.nbytes, at_end, keep)
-                gp[:] = packed
-                assert gp.ctypes.data % 4 == 0
-                go = guarded(want.nbytes, at_end, keep)
-                _ext.dwconv_run(op._family, name, ind, 1, gx, gz, gp, go, op.requantization,
-                                *op._out, 1)
-                np.testing.assert_array_equal(go.view(dtype).reshape(want.shape), want, err_msg=name)
+    is given and writes only the output (sweep: guard_dwconv.py, in a child
+    process so a fault names its case)."""
+    assert run_cases("guard_dwconv", "dwconv") >= scaled(2 * 7 * 5 * 3 * 2 * 2, 2 * 4 * 5 * 2 * 2 * 2)
 
 
 # ---- argument checking ----
@@ -474,3 +435,117 @@ def test_simd_variants_registered():
             want25.append(f"{p}_dwconv_ukernel_up8x25__neon")
         assert v9 == want9 + [f"{p}_dwconv_ukernel_up8x9__scalar"]
         assert v25 == want25 + [f"{p}_dwconv_ukernel_up8x25__scalar"]
+
+
+# ---- fuzzed arguments: a result equal to the reference, or a TypeError/ValueError naming the argument ----
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+DW_ARG_NAMES = ("weight", "bias", "stride", "padding", "dilation", "input_scale", "input_zero_point", "weight_scale",
+                "weight_zero_point", "output_scale", "output_zero_point", "output_min", "output_max",
+                "requantization", "x", "out", "threads")
+FUZZ_DTYPES = [np.int8, np.uint8, np.int16, np.float32, np.int32]
+INTS = st.one_of(st.integers(-2, 4), st.sampled_from([1.5, "1", None, True, (1, 2), (0, 1), [2, 1], (1, 2, 3), 2**40]))
+PADS = st.one_of(st.integers(-1, 3), st.sampled_from(["same", "valid", (1, 0), (2,), None, 1.0]))
+SCALES = st.sampled_from([0.5, 0.02, 1e-3, 3.0, 0.0, -1.0, float("nan"), float("inf"), 1e-45, "x", None,
+                          [0.1, 0.2], np.float64(0.1)])
+ZPS = st.one_of(st.integers(-300, 300), st.sampled_from([1.5, "0", None, np.int64(3)]))
+
+
+def mostly(good, bad):
+    """Valid values 9 times out of 10 (hypothesis' own branch choice favours
+    the bad branch), so that with 14 arguments the success path is exercised
+    too, not only the first error."""
+    @st.composite
+    def pick(draw):
+        return draw(bad) if draw(st.randoms(use_true_random=False)).random() >= 0.9 else draw(good)
+    return pick()
+
+
+@st.composite
+def _array(draw, dtypes, ndims, lo):
+    dt = np.dtype(draw(st.sampled_from(dtypes)))
+    shape = tuple(draw(st.lists(st.integers(lo, 6), min_size=ndims[0], max_size=ndims[1])))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        arr = rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dt)
+    else:
+        arr = rng.standard_normal(shape).astype(dt)
+    if draw(st.booleans()) and arr.ndim >= 1:
+        arr = np.repeat(arr, 2, axis=-1)[..., ::2]  # strided view
+    return arr
+
+
+def fuzz_array(max_ndim, valid=None):
+    """Mostly well-formed arrays (int8/uint8, `valid` non-empty dimensions), sometimes anything."""
+    anything = _array(FUZZ_DTYPES, (0, max_ndim), 0)
+    if valid is None:
+        return anything
+    return mostly(_array([np.int8, np.uint8], (valid, valid), 1), anything)
+
+
+fuzz_calls = {"n": 0, "ok": 0}
+
+
+def _check_error(e):
+    assert isinstance(e, (TypeError, ValueError)), repr(e)
+    assert any(name in str(e) for name in DW_ARG_NAMES), f"message names no argument: {e}"
+
+
+@settings(max_examples=scaled(300, 40), deadline=None, suppress_health_check=list(HealthCheck))
+@given(weight=mostly(fuzz_array(4, valid=3), st.sampled_from([None, "w", [1, 2]])),
+       bias=mostly(st.none(), fuzz_array(2)), stride=mostly(st.integers(1, 3), INTS),
+       padding=mostly(st.sampled_from([0, 1, 2, "same", (1, 0)]), PADS), dilation=mostly(st.integers(1, 2), INTS),
+       in_scale=mostly(st.just(0.02), SCALES), in_zp=mostly(st.integers(0, 127), ZPS),
+       w_scale=mostly(st.just(0.05), SCALES), w_zp=mostly(st.just(0), ZPS),
+       out_scale=mostly(st.just(0.3), SCALES), out_zp=mostly(st.integers(0, 127), ZPS),
+       omin=mostly(st.none(), st.integers(-200, 300)), omax=mostly(st.none(), st.integers(-200, 300)),
+       mode=mostly(st.sampled_from(["fp32", "gemmlowp"]), st.just("x")), x=fuzz_array(5, valid=4),
+       threads=mostly(st.sampled_from([None, 1, 3]), st.sampled_from([0, "2", 10**6])),
+       out_kind=mostly(st.sampled_from([None, "right"]), st.sampled_from(["wrong_dtype", "wrong_shape", "alias",
+                                                                          "readonly"])),
+       x_hw=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(1, 9), st.integers(1, 9))))
+def test_fuzz_depthwise_arguments(weight, bias, stride, padding, dilation, in_scale, in_zp, w_scale, w_zp,
+                                  out_scale, out_zp, omin, omax, mode, x, threads, out_kind, x_hw):
+    fuzz_calls["n"] += 1
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, input_scale=in_scale, input_zero_point=in_zp,
+                  weight_scale=w_scale, weight_zero_point=w_zp, output_scale=out_scale, output_zero_point=out_zp,
+                  output_min=omin, output_max=omax, requantization=mode)
+    try:
+        op = qk.DepthwiseConv2d(weight, bias, **kwargs)
+    except Exception as e:  # noqa: BLE001
+        _check_error(e)
+        return
+    # a valid operator: a well-formed input must work and equal the reference
+    kh, kw = op.kernel_size
+    good = rand_q(np.random.default_rng(0), (1, kh * 3, kw * 3, op.channels), op.dtype)
+    want = reference.depthwise_conv2d(good, weight, bias, **kwargs)
+    np.testing.assert_array_equal(op(good), want)
+    if x_hw is not None:  # an input matching the operator's dtype and channels, any batch and size
+        x = rand_q(np.random.default_rng(1), x_hw + (op.channels,), op.dtype)
+    out = None
+    if out_kind is not None:
+        try:
+            shape = op(x).shape  # may raise for a bad x; checked below
+        except Exception:  # noqa: BLE001
+            shape = (1,)
+        out = {"right": np.empty(shape, op.dtype), "wrong_dtype": np.empty(shape, np.int32),
+               "wrong_shape": np.empty(shape + (1,), op.dtype), "alias": x,
+               "readonly": np.empty(shape, op.dtype)}[out_kind]
+        if out_kind == "readonly":
+            out.flags.writeable = False
+    try:
+        y = op(x, out=out, threads=threads)
+    except Exception as e:  # noqa: BLE001
+        _check_error(e)
+        return
+    fuzz_calls["ok"] += 1
+    np.testing.assert_array_equal(y, reference.depthwise_conv2d(x, weight, bias, **kwargs))
+
+
+def test_fuzz_depthwise_counted():
+    # runs after the fuzzer (file order): it ran, and some calls got through to the kernels
+    assert fuzz_calls["n"] >= scaled(300, 40) * 0.9
+    assert fuzz_calls["ok"] >= scaled(10, 1), fuzz_calls
+    print(f"depthwise fuzz: {fuzz_calls}")
