@@ -14,13 +14,18 @@ from . import _ext, _quant, _validate as V
 MAX_TAPS = int(_ext.DWCONV_MAX_TAPS)
 
 
+# Geometry arguments beyond this are certainly mistakes; bounding them keeps
+# every size computation far from overflow.
+MAX_GEOMETRY = 65535
+
+
 def _pair(name, value, lo):
-    """An int or a pair of ints, each >= lo -> (a, b)."""
+    """An int or a pair of ints, each in [lo, MAX_GEOMETRY] -> (a, b)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return (V.integer(name, value[0], lo), V.integer(name, value[1], lo))
-    v = V.integer(name, value, lo)
+        return (V.integer(name, value[0], lo, MAX_GEOMETRY), V.integer(name, value[1], lo, MAX_GEOMETRY))
+    v = V.integer(name, value, lo, MAX_GEOMETRY)
     return (v, v)
 
 
