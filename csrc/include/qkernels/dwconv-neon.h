@@ -184,6 +184,41 @@ QK_DW_ALWAYS_INLINE void qk_dw_neon_gather(size_t nrows, const uint8_t* const* r
 QK_DW_ALWAYS_INLINE void qk_dw_neon_pixel(size_t taps, int is_signed, int mode, size_t channels,
                                           const uint8_t* const* rows, const uint8_t* w, size_t block,
                                           uint8_t* out, const qk_dw_neon_out* o) {
+#if !defined(__aarch64__)
+  if (taps <= 9) {
+    /* armv7 loads have no register-offset form: walk one pointer per tap
+     * (vld1 with post-increment) instead of adding the channel offset to
+     * each row for every load.  9 row pointers + weights + output + count
+     * fit the 14 usable core registers; 25 would not, so 5x5 keeps the
+     * offset form. */
+    const uint8_t* p[9];
+#pragma GCC unroll 9
+    for (size_t t = 0; t < taps; t++) p[t] = rows[t];
+    size_t n = channels;
+    for (; n >= 8; n -= 8, w += block) {
+      int32x4_t acc_lo = vld1q_s32((const int32_t*) w);
+      int32x4_t acc_hi = vld1q_s32((const int32_t*) w + 4);
+      const int16_t* wt = (const int16_t*) (w + 32);
+#pragma GCC unroll 9
+      for (size_t t = 0; t < taps; t++) {
+        qk_dw_neon_mla(&acc_lo, &acc_hi, qk_dw_neon_load_x(p[t], is_signed), vld1q_s16(wt + t * 8));
+        p[t] += 8;
+      }
+      const qk_dw_neon_rq r = qk_dw_neon_rq_load(w + 32 + taps * 16, mode);
+      vst1_u8(out, qk_dw_neon_requant8(acc_lo, acc_hi, &r, o, is_signed, mode));
+      out += 8;
+    }
+    if (n != 0) {
+      uint8_t buf[9 * 8];
+      const uint8_t* brows[9];
+      qk_dw_neon_gather(taps, p, 0, n, buf, brows);
+      uint8_t tmp[8];
+      vst1_u8(tmp, qk_dw_neon_block8(taps, is_signed, mode, brows, 0, w, o));
+      memcpy(out, tmp, n);
+    }
+    return;
+  }
+#endif
   size_t c = 0;
   for (; c + 8 <= channels; c += 8, w += block) {
     vst1_u8(out + c, qk_dw_neon_block8(taps, is_signed, mode, rows, c, w, o));
