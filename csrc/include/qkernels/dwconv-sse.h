@@ -66,11 +66,12 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_sse41_gemmlowp4(__m128i x, const int32_t* r, s
 #endif
 
 /* One block of 8 channels of one pixel: rows[t] + c are the tap rows. */
-QK_DW_ALWAYS_INLINE void qk_dw_sse_block8(size_t taps, int is_signed, const uint8_t* const* rows, size_t c,
+QK_DW_ALWAYS_INLINE void qk_dw_sse_block8(size_t taps, int is_signed, int mode, const uint8_t* const* rows, size_t c,
                                           const uint8_t* w, uint8_t* out, const qk_dwconv_params* params) {
   __m128i acc_lo = _mm_loadu_si128((const __m128i*) w);
   __m128i acc_hi = _mm_loadu_si128((const __m128i*) (w + 16));
   const __m128i* wp = (const __m128i*) (w + 32);
+#pragma GCC unroll 13
   for (size_t p = 0; p < (taps + 1) / 2; p++) {
     const __m128i xa = _mm_loadl_epi64((const __m128i*) (rows[2 * p] + c));
     const __m128i xb = _mm_loadl_epi64((const __m128i*) (rows[2 * p + 1] + c));
@@ -81,7 +82,7 @@ QK_DW_ALWAYS_INLINE void qk_dw_sse_block8(size_t taps, int is_signed, const uint
   }
   const uint8_t* rq = w + 32 + ((taps + 1) / 2) * 32;
   __m128i q;
-  if (params->mode == QK_DWCONV_FP32) {
+  if (mode == QK_DWCONV_FP32) {
     const __m128 vmin = _mm_set1_ps(params->q.fmin), vmax = _mm_set1_ps(params->q.fmax);
     __m128 f_lo = _mm_mul_ps(_mm_cvtepi32_ps(acc_lo), _mm_loadu_ps((const float*) rq));
     __m128 f_hi = _mm_mul_ps(_mm_cvtepi32_ps(acc_hi), _mm_loadu_ps((const float*) rq + 4));
@@ -121,20 +122,21 @@ QK_DW_ALWAYS_INLINE void qk_dw_sse_block8(size_t taps, int is_signed, const uint
   _mm_storel_epi64((__m128i*) out, q);
 }
 
-QK_DW_ALWAYS_INLINE void qk_dwconv_sse(size_t taps, int is_signed, size_t channels, size_t output_width,
+QK_DW_ALWAYS_INLINE void qk_dwconv_sse_mode(size_t taps, int is_signed, int mode, size_t channels, size_t output_width,
                                        const size_t* indirection, size_t step, const void* input, const void* zero,
                                        const void* weights, void* output, size_t output_stride,
                                        const qk_dwconv_params* params) {
-  const size_t block = qk_dwconv_block_bytes(8, taps, 2, params->mode);
+  const size_t block = qk_dwconv_block_bytes(8, taps, 2, mode);
   uint8_t* out = (uint8_t*) output;
   for (size_t px = 0; px < output_width; px++) {
     const uint8_t* rows[QK_DWCONV_MAX_TAPS + 1];
+#pragma GCC unroll 25
     for (size_t t = 0; t < taps; t++) rows[t] = qk_dwconv_tap(indirection[t], input, zero);
     rows[taps] = rows[taps - 1]; /* partner of an odd last tap (weight 0) */
     const uint8_t* w = (const uint8_t*) weights;
     size_t c = 0;
     for (; c + 8 <= channels; c += 8, w += block) {
-      qk_dw_sse_block8(taps, is_signed, rows, c, w, out + c, params);
+      qk_dw_sse_block8(taps, is_signed, mode, rows, c, w, out + c, params);
     }
     if (c < channels) {
       const size_t n = channels - c;
@@ -146,11 +148,25 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_sse(size_t taps, int is_signed, size_t channe
         brows[t] = buf + t * 8;
       }
       uint8_t tmp[8];
-      qk_dw_sse_block8(taps, is_signed, brows, 0, w, tmp, params);
+      qk_dw_sse_block8(taps, is_signed, mode, brows, 0, w, tmp, params);
       memcpy(out + c, tmp, n);
     }
     indirection += step;
     out += output_stride;
+  }
+}
+
+/* The requantization mode as a constant: one specialized copy per mode. */
+QK_DW_ALWAYS_INLINE void qk_dwconv_sse(size_t taps, int is_signed, size_t channels, size_t output_width,
+                                const size_t* indirection, size_t step, const void* input, const void* zero,
+                                const void* weights, void* output, size_t output_stride,
+                                const qk_dwconv_params* params) {
+  if (params->mode == QK_DWCONV_FP32) {
+    qk_dwconv_sse_mode(taps, is_signed, QK_DWCONV_FP32, channels, output_width, indirection, step, input, zero, weights,
+                output, output_stride, params);
+  } else {
+    qk_dwconv_sse_mode(taps, is_signed, QK_DWCONV_GEMMLOWP, channels, output_width, indirection, step, input, zero, weights,
+                output, output_stride, params);
   }
 }
 
