@@ -9,58 +9,49 @@ import threading
 
 import numpy as np
 
-from . import _ext, _quant, _validate as V
+from . import _conv, _ext, _quant, _validate as V
 
 MAX_TAPS = int(_ext.DWCONV_MAX_TAPS)
 
 
 # Geometry arguments beyond this are certainly mistakes; bounding them keeps
-# every size computation far from overflow.
+# every size computation (here and in the C indirection builder) far from overflow.
 MAX_GEOMETRY = 65535
 
 
+def _cap(name, values):
+    for v in values:
+        if v > MAX_GEOMETRY:
+            raise ValueError(f"{name} must be at most {MAX_GEOMETRY}, got {v}")
+    return values
+
+
 def _pair(name, value, lo):
-    """An int or a pair of ints, each in [lo, MAX_GEOMETRY] -> (a, b)."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return (V.integer(name, value[0], lo, MAX_GEOMETRY), V.integer(name, value[1], lo, MAX_GEOMETRY))
-    v = V.integer(name, value, lo, MAX_GEOMETRY)
-    return (v, v)
+    """An int or a pair of ints, each in [lo, MAX_GEOMETRY] -> (a, b) (qkernels._conv rules)."""
+    return _cap(name, _conv.pair(name, value, lo))
 
 
 def parse_padding(padding):
-    """'same' or (pad_h, pad_w) with non-negative entries."""
-    if isinstance(padding, str):
-        if padding != "same":
-            raise ValueError(f"padding must be an int, a pair of ints or 'same', got {padding!r}")
-        return "same"
-    return _pair("padding", padding, 0)
+    """'same', or (top, bottom, left, right) from an int, a pair or 'valid' (as qk.Conv2d)."""
+    pad = _conv.padding(padding)
+    return pad if pad == "same" else _cap("padding", pad)
 
 
 def conv_output_geometry(h, w, kh, kw, stride, padding, dilation):
     """((oh, ow), (pad_top, pad_bottom, pad_left, pad_right), (sh, sw), (dh, dw)).
 
-    Integer/pair padding is symmetric (PyTorch); "same" follows TensorFlow:
-    output = ceil(input / stride), total pad = max((out-1)*stride + (k-1)*dilation + 1 - input, 0),
-    the extra pixel of an odd total at the bottom/right."""
-    sh, sw = _pair("stride", stride, 1)
-    dh, dw = _pair("dilation", dilation, 1)
-    pad = parse_padding(padding)
-    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
-    if pad == "same":
-        oh, ow = -(-h // sh), -(-w // sw)
-        th = max((oh - 1) * sh + ekh - h, 0)
-        tw = max((ow - 1) * sw + ekw - w, 0)
-        pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-    else:
-        pads = (pad[0], pad[0], pad[1], pad[1])
-        oh = (h + pads[0] + pads[1] - ekh) // sh + 1
-        ow = (w + pads[2] + pads[3] - ekw) // sw + 1
-        if h + pads[0] + pads[1] < ekh or w + pads[2] + pads[3] < ekw:
-            raise ValueError(f"input of spatial size {h}x{w} is smaller than the (dilated, padded) kernel "
-                             f"{ekh}x{ekw} with padding {pad}")
-    return (oh, ow), pads, (sh, sw), (dh, dw)
+    The geometry of qk.Conv2d (qkernels._conv): int/pair padding is symmetric,
+    "same" follows TensorFlow (output = ceil(input / stride), the extra pixel
+    of an odd total padding at the bottom/right)."""
+    stride = _pair("stride", stride, 1)
+    dilation = _pair("dilation", dilation, 1)
+    return _resolved_geometry(h, w, kh, kw, stride, parse_padding(padding), dilation)
+
+
+def _resolved_geometry(h, w, kh, kw, stride, pad, dilation):
+    """conv_output_geometry for already parsed arguments."""
+    pads = _conv.resolve(pad, h, w, kh, kw, stride, dilation)
+    return _conv.output_size(h, w, kh, kw, stride, dilation, pads), pads, stride, dilation
 
 
 def _rebuild(kwargs):
@@ -73,7 +64,8 @@ class DepthwiseConv2d:
     int8 weight -> qs8 (int8 activations, weight_zero_point 0, weight_scale a
     scalar or one per channel); uint8 weight -> qu8 (uint8 activations,
     per-tensor weight_scale, any weight_zero_point).  bias: int32 [C] with
-    scale input_scale*weight_scale.  Kernels up to 25 taps (KH*KW <= 25).
+    scale input_scale*weight_scale.  Kernels up to 25 taps (KH*KW <= 25).  stride,
+    padding (int, pair, "same", "valid") and dilation follow qk.Conv2d (qkernels._conv).
     Immutable, picklable, callable from several threads at once.
     """
 
@@ -121,7 +113,7 @@ class DepthwiseConv2d:
 
         d = self.__dict__
         d["_kwargs"] = dict(weight=w.copy(), bias=None if b is None else b.copy(), stride=(sh, sw),
-                            padding=pad, dilation=(dh, dw), input_scale=in_scale, input_zero_point=in_zp,
+                            padding=pad if pad == "same" else (pad[0], pad[2]), dilation=(dh, dw), input_scale=in_scale, input_zero_point=in_zp,
                             weight_scale=w_scale.copy() if isinstance(w_scale, np.ndarray) else w_scale,
                             weight_zero_point=w_zp, output_scale=out_scale, output_zero_point=out_zp,
                             output_min=qmin, output_max=qmax, requantization=mode)
@@ -189,10 +181,7 @@ class DepthwiseConv2d:
         g = self._geometry.get((h, w))
         if g is None:
             kh, kw = self.kernel_size
-            try:
-                (oh, ow), pads, _, _ = conv_output_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
-            except ValueError as e:
-                raise ValueError(f"x: {e}") from None
+            (oh, ow), pads, _, _ = _resolved_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
             geom = (h, w, self.channels, kh, kw, self._taps, self.stride[0], self.stride[1], self.dilation[0],
                     self.dilation[1], pads[0], pads[2], oh, ow)
             ind = _ext.DwconvIndirection(geom)  # built once per input size, reused by every call

@@ -10,4 +10,8 @@ its bindings in its own .pxi file, included below.
 
 include "core.pxi"
 include "requant.pxi"
+include "gemm.pxi"
+include "chw.pxi"
+include "vadd.pxi"
+include "gavgpool.pxi"
 include "dwconv.pxi"
