@@ -34,6 +34,7 @@ const qk_family* const qk_families[] = {
     &qk_family_qu8_requant_fp32,
     &qk_family_qs8_requant_gemmlowp,
     &qk_family_qu8_requant_gemmlowp,
+    &qk_family_f32_spmm,
     NULL,
 };
 

@@ -74,5 +74,6 @@ const qk_family* qk_family_by_name(const char* name);
  * to qk_families[] in dispatch.c. */
 extern const qk_family qk_family_qs8_requant_fp32, qk_family_qu8_requant_fp32;
 extern const qk_family qk_family_qs8_requant_gemmlowp, qk_family_qu8_requant_gemmlowp;
+extern const qk_family qk_family_f32_spmm;
 
 #endif
