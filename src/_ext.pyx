@@ -10,3 +10,4 @@ its bindings in its own .pxi file, included below.
 
 include "core.pxi"
 include "requant.pxi"
+include "spmm.pxi"
