@@ -136,7 +136,7 @@ def main():
 
     # 3. Link, then lay out DIR/qkernels = sources of the package + the module.
     so = os.path.join(build, "_ext" + ext_suffix(root, triplet))
-    link = [cc, "-shared", "-o", so] + [obj for obj, _, _ in results]
+    link = [cc, "-shared", "-o", so] + [obj for obj, _, _ in results] + ["-lpthread"]  # as setup.py
     if rebuilt or not os.path.exists(so) or read(so + ".cmd") != "\0".join(link):
         subprocess.run(link, check=True)
         with open(so + ".cmd", "w") as f:

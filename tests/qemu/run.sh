@@ -33,16 +33,25 @@ t1=$SECONDS
 python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT"
 t2=$SECONDS
 
-# Guest environment: qemu passes ours through.  -P keeps `python -m` from
-# putting the repo root (with the host-only ./qkernels) first on sys.path;
-# qemu_plugin (from $QEMU_DIR) then pins qkernels to the cross build.  No user
-# site (host pip --user packages are x86) and no host loader variables.
+# The guest python as a host command: run below, and made sys.executable of
+# every guest python by sitecustomize.py, so tests' subprocesses work too.
+guest_python=$(printf '%q ' "$QEMU" -cpu "$CPU" -L "$ROOT" "$ROOT/usr/bin/python3")
+PYWRAP=$OUT/python3-$CPU
+printf '#!/bin/bash\nexec %s"$@"\n' "$guest_python" >"$PYWRAP"
+chmod +x "$PYWRAP"
+
+# Guest environment: qemu passes ours through.  $QEMU_DIR brings qemu_plugin
+# and sitecustomize.  -P keeps `python -m` from putting the repo root (with the
+# host-only ./qkernels) first on sys.path; qemu_plugin then pins qkernels to
+# the cross build.  No user site (host pip --user packages are x86) and no
+# host loader variables.
 cd "$REPO"
-export QKERNELS_QEMU_CPU=$CPU QKERNELS_UNDER_QEMU=1
+export QKERNELS_QEMU_CPU=$CPU QKERNELS_UNDER_QEMU=1 QKERNELS_QEMU_PYTHON=$PYWRAP
 export PYTHONPATH=$OUT:$QEMU_DIR PYTHONNOUSERSITE=1
 unset PYTHONHOME LD_PRELOAD LD_LIBRARY_PATH
+echo "=== ${guest_python}-P -m pytest -p no:cacheprovider -p qemu_plugin $*"
 set +e
-"$QEMU" -cpu "$CPU" -L "$ROOT" "$ROOT/usr/bin/python3" -P -m pytest -p no:cacheprovider -p qemu_plugin "$@"
+"$PYWRAP" -P -m pytest -p no:cacheprovider -p qemu_plugin "$@"
 rc=$?
 set -e
 echo "=== $ARCH/$CPU: pytest exit $rc; elapsed $((SECONDS - t0)) s (root $((t1 - t0)) s, build $((t2 - t1)) s, tests $((SECONDS - t2)) s)"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (README "Run the tests"):
+#   1. install qkernels with its test dependencies into the current Python
+#   2. run pytest natively once per ISA level this CPU has (QKERNELS_ISA=...)
+#   3. run pytest under QEMU: aarch64 cortex-a72 (NEON), cortex-a76 (dotprod),
+#      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs)
+#   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
+# Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3,
+# QKERNELS_SKIP_SANITIZE=1 step 2b;
+# QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 ..." picks other models.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+PY=${PYTHON:-python3}
+declare -a names results times
+failed=0
+
+stage() { # name, command...
+    local name=$1 t0=$SECONDS rc
+    shift
+    echo
+    echo "################ $name"
+    "$@"
+    rc=$?
+    names+=("$name")
+    results+=("$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")")
+    times+=("$((SECONDS - t0))")
+    [ $rc -eq 0 ] || failed=1
+    return 0
+}
+
+install() {
+    "$PY" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+    "$PY" -m pip install --quiet "$REPO[test]"
+}
+
+native() { # level
+    # From tests/, so the source tree's qkernels/ (no compiled module) does
+    # not shadow the installed package.
+    (cd "$REPO/tests" && QKERNELS_ISA=$1 "$PY" -m pytest -q -p no:cacheprovider .)
+}
+
+stage "install" install
+if [ "${results[0]}" != ok ]; then
+    echo "installation failed; nothing to test"
+    exit 1
+fi
+levels=$(cd /tmp && "$PY" -c "import qkernels as qk; print(' '.join(l for l, d in qk.cpu_info()['features'].items() if d))")
+echo "ISA levels on this machine: $levels"
+for level in $levels; do
+    stage "native QKERNELS_ISA=$level" native "$level"
+done
+
+if [ "${QKERNELS_SKIP_SANITIZE:-0}" != 1 ]; then
+    stage "ASan+UBSan build, every level" bash tests/sanitize.sh $levels
+fi
+
+if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
+    for cfg in ${QKERNELS_QEMU_CONFIGS:-aarch64:cortex-a72 aarch64:cortex-a76 aarch64:max armv7:cortex-a7}; do
+        stage "qemu ${cfg%%:*} ${cfg#*:}" bash tests/qemu/run.sh "${cfg%%:*}" "${cfg#*:}" -q tests
+    done
+fi
+
+echo
+echo "################ summary"
+for i in "${!names[@]}"; do
+    printf '%-34s %-18s %5s s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+done
+echo "total ${SECONDS} s"
+exit $failed
