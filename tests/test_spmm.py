@@ -8,8 +8,6 @@ the honest scale of a float32 dot product's error (relative error of a sum
 that cancels is unbounded).  The operator is compared with the float64
 reference the same way.
 """
-import ctypes
-import mmap
 import pickle
 import threading
 
@@ -20,6 +18,7 @@ import qkernels as qk
 from qkernels import _ext, reference
 from qkernels import sparse as qsparse
 from conftest import scaled
+from guard import run_cases
 
 FAMILY = "f32_spmm"
 VARIANTS = _ext.variants(FAMILY)
@@ -57,7 +56,8 @@ def magnitude(x, w, b):
 
 
 def assert_close(got, want, mag, what=""):
-    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
+        err = np.where(got == want, 0.0, np.abs(got.astype(np.float64) - want.astype(np.float64)))
     nan_ok = np.isnan(got) == np.isnan(want)
     assert nan_ok.all(), f"{what}: NaN mismatch"
     bad = err > 1e-5 * mag + 1e-35
@@ -228,47 +228,9 @@ def test_batch_and_threads(rng):
 
 # ---- memory safety: inputs and outputs against PROT_NONE pages ----
 
-_PAGE = mmap.PAGESIZE
-
-
-class Guarded:
-    """float32 arrays placed flush against an inaccessible page (below or above)."""
-
-    def __init__(self):
-        self._maps = []
-
-    def array(self, shape, side):
-        nbytes = int(np.prod(shape)) * 4
-        data_pages = -(-max(nbytes, 1) // _PAGE)
-        m = mmap.mmap(-1, (data_pages + 2) * _PAGE)
-        self._maps.append(m)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(m))
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        for page in (base, base + (data_pages + 1) * _PAGE):
-            assert libc.mprotect(ctypes.c_void_p(page), _PAGE, 0) == 0  # PROT_NONE
-        start = _PAGE if side == "low" else _PAGE + data_pages * _PAGE - nbytes
-        return np.frombuffer(m, dtype=np.float32, count=nbytes // 4, offset=start).reshape(shape)
-
-
-def test_guard_pages(rng):
-    g = Guarded()
-    w = rand_weight(rng, 9, 7, 0.5)
-    w[0:4] = block_weight(rng, 4, 7, 4, 0.2)
-    op = qk.SparseConv1x1(w, rng.standard_normal(9).astype(np.float32), mode="sparse")
-    for hw in (1, 2, 3, 5, 13, 31, 33, 64, 77):
-        src = rng.standard_normal((7, 1, hw)).astype(np.float32)
-        want = op(src, kernel=SCALAR)
-        for side in ("low", "high"):
-            x = g.array((7, 1, hw), side)
-            x[...] = src
-            for name in VARIANTS:
-                out = g.array((9, 1, hw), side)
-                op(x, out=out, kernel=name)
-                if exact_twin(name) or name == SCALAR:
-                    np.testing.assert_array_equal(out, want)
-                else:
-                    assert_close(out, want, magnitude(src, w, op.bias), name)
+def test_guard_pages():
+    """Every variant, tail and group size with buffers flush against inaccessible pages (guard_spmm.py)."""
+    assert run_cases("guard_spmm", "sweep") >= 2 * scaled(70, 40)
 
 
 # ---- the operator ----
@@ -446,3 +408,76 @@ def test_out_aliasing_rejected():
 def test_crossover_constant_documented():
     assert 0.0 < qsparse.SPARSE_CROSSOVER < 1.0
     assert f"SPARSE_CROSSOVER = {qsparse.SPARSE_CROSSOVER}" in qk.SparseConv1x1.__doc__
+
+
+# ---- fuzzed bad input: works and equals the reference, or TypeError/ValueError naming the argument ----
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_ARGS = ("weight", "bias", "x", "out", "threads", "output_min", "output_max", "mode")
+_FUZZ = {"calls": 0}
+_ODD = st.sampled_from([None, "x", object(), [1.0, 2.0], True, 3, float("nan"), float("inf")])
+
+
+def _fuzz_array(draw, dtypes, max_ndim):
+    dt = np.dtype(draw(st.sampled_from(dtypes)))
+    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=0, max_size=max_ndim)))
+    arr = (np.arange(int(np.prod(shape)), dtype=np.float64) % 5 - 2).astype(dt).reshape(shape)
+    if draw(st.booleans()) and arr.ndim:
+        arr = np.repeat(arr, 2, axis=-1)[..., ::2]  # strided view
+    return arr
+
+
+@st.composite
+def _case(draw):
+    """A valid (weight, bias, x) most of the time, with one part broken now and then."""
+    cout, cin, n, h, w_ = (draw(st.integers(1, 6)) for _ in range(5))
+    weight = np.where(np.arange(cout * cin).reshape(cout, cin) % 3 == 0, 0.5, 0.0).astype(np.float32)
+    bias = np.arange(cout, dtype=np.float32) if draw(st.booleans()) else None
+    x = (np.arange(n * cin * h * w_) % 7 - 3).astype(np.float32).reshape(n, cin, h, w_)
+    if draw(st.booleans()):
+        x = x[0]
+    broken = draw(st.sampled_from(["none", "none", "weight", "bias", "x"]))
+    if broken == "weight":
+        weight = draw(_ODD) if draw(st.booleans()) else _fuzz_array(draw, ["float32", "float64", "int8"], 3)
+    elif broken == "bias":
+        bias = draw(_ODD) if draw(st.booleans()) else _fuzz_array(draw, ["float32", "int32"], 2)
+    elif broken == "x":
+        x = draw(_ODD) if draw(st.booleans()) else _fuzz_array(draw, ["float32", "float64"], 5)
+    return weight, bias, x
+
+
+@settings(max_examples=scaled(300, 40), deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=_case(),
+       lo=st.one_of(st.sampled_from([-np.inf, -np.inf, 0.0, -1.0, 2.0, np.nan]), _ODD),
+       hi=st.one_of(st.sampled_from([np.inf, np.inf, 6.0, 0.5, -3.0]), _ODD),
+       mode=st.sampled_from(["auto", "sparse", "dense", "fast", None]),
+       threads=st.one_of(st.none(), st.integers(-2, 300), st.sampled_from([1.5, "2"])),
+       out_kind=st.sampled_from([None, "right", "wrong_dtype", "wrong_shape", "readonly", "alias"]))
+def test_fuzz_sparse_conv1x1(case, lo, hi, mode, threads, out_kind):
+    weight, bias, x = case
+    _FUZZ["calls"] += 1
+    try:
+        op = qk.SparseConv1x1(weight, bias, output_min=lo, output_max=hi, mode=mode)
+        out = None
+        if out_kind is not None and isinstance(x, np.ndarray) and x.ndim >= 3:
+            shape = x.shape[:-3] + (op.out_channels,) + x.shape[-2:]
+            out = {"right": lambda: np.empty(shape, np.float32), "wrong_dtype": lambda: np.empty(shape),
+                   "wrong_shape": lambda: np.empty(shape + (1,), np.float32),
+                   "readonly": lambda: np.empty(shape, np.float32), "alias": lambda: x}[out_kind]()
+            if out_kind == "readonly":
+                out.setflags(write=False)
+        got = op(x, out=out, threads=threads)
+    except Exception as e:  # noqa: BLE001 - the contract is about which exceptions
+        assert isinstance(e, (TypeError, ValueError)), repr(e)
+        assert any(a in str(e) for a in _ARGS), f"message names no argument: {e}"
+        return
+    want = reference.sparse_conv1x1(x, weight, bias, lo, hi)
+    assert got.shape == want.shape and got.dtype == np.float32
+    assert_close(got, want, magnitude(x, weight, bias), f"fuzz {op.path}")  # finite inputs: both paths
+    _FUZZ["ok"] = _FUZZ.get("ok", 0) + 1
+
+
+def test_fuzz_counted():
+    assert _FUZZ["calls"] >= scaled(300, 40) * 0.9
+    assert _FUZZ.get("ok", 0) >= 1  # some fuzzed calls were valid and checked against the reference
