@@ -26,7 +26,13 @@
 /* W pixels (4, 2 or 1) of one vector. */
 ALWAYS_INLINE __m128 load_px(const float* p, size_t W) {
   if (W == 4) return _mm_loadu_ps(p);
-  if (W == 2) return _mm_castpd_ps(_mm_load_sd((const double*) p));
+  if (W == 2) {
+    /* movsd through memcpy: p is only 4-byte aligned, and _mm_load_sd would
+     * dereference it as a double (undefined behaviour, UBSan flags it). */
+    double t;
+    memcpy(&t, p, sizeof t);
+    return _mm_castpd_ps(_mm_set_sd(t));
+  }
   return _mm_load_ss(p);
 }
 
@@ -34,7 +40,8 @@ ALWAYS_INLINE void store_px(float* p, __m128 v, size_t W) {
   if (W == 4) {
     _mm_storeu_ps(p, v);
   } else if (W == 2) {
-    _mm_store_sd((double*) p, _mm_castps_pd(v));
+    const double t = _mm_cvtsd_f64(_mm_castps_pd(v));
+    memcpy(p, &t, sizeof t);
   } else {
     _mm_store_ss(p, v);
   }
