@@ -129,8 +129,8 @@ def run_layers(sparsities, kernel=None):
 def crossover():
     rng = np.random.default_rng(1)
     print("sparse kernel time / dense BLAS time (threads=1); < 1 means the sparse path wins")
-    grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-    print(f"{'layer':>16} " + " ".join(f"{int(s * 100):>5}%" for s in grid) + "   crossover")
+    grid = [0.0, 0.2, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
+    print(f"{'layer':>16} " + " ".join(f"{int(round(s * 100)):>5}%" for s in grid) + "   crossover")
     for cout, cin, hw in LAYERS:
         x = rng.standard_normal((cin, 1, hw)).astype(np.float32)
         x2 = x.reshape(cin, hw)

@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 # Sparsity (fraction of zero weights) from which mode="auto" uses the sparse
 # kernels instead of numpy's BLAS.  MEASURED, see the class docstring and
 # bench/spmm.py --crossover.
-SPARSE_CROSSOVER = 0.5
+SPARSE_CROSSOVER = 0.7
 
 # Largest channel group the packer may form (every kernel variant reads groups up to 4).
 _MAX_GROUP = 4
@@ -80,12 +80,16 @@ class SparseConv1x1:
     mode: "sparse" always runs the sparse kernels; "dense" runs numpy's BLAS
     matmul on the dense weight (threading then follows the BLAS library, not
     `threads`); "auto" (default) picks sparse when `sparsity` >=
-    SPARSE_CROSSOVER = 0.5.  Measured on this development machine (AMD EPYC,
-    Zen 3, AVX2 kernel, OpenBLAS sgemm, one thread, MobileNet v2 1x1 layers,
-    `python bench/spmm.py --crossover`): the sparse kernel is faster than
-    dense sgemm from about 30-50% sparsity, depending on the layer (the
-    1280x320x49 and 320x960x49 layers cross last); 0.5 is the
-    point at which it wins on every layer measured.
+    SPARSE_CROSSOVER = 0.7.  Measured on the development machine (x86-64,
+    AMD EPYC Zen 4, f32_spmm_ukernel_32x4__avx2 vs numpy 2.4's OpenBLAS
+    sgemm, one thread, the five MobileNet v2 1x1 layers,
+    `python bench/spmm.py --crossover`, random sparsity): sparse/dense time
+    at 60% / 65% / 70% sparsity was 0.48-1.25 / 0.43-1.11 / 0.39-0.92; from
+    70% the sparse path wins on every layer, below 65% it loses on the 7x7
+    and 14x14 layers (320x960x49, 96x576x196).  A 24-deep K (144x24x3136)
+    favours it even with dense weights (0.75-0.84 at 0%).  On other machines
+    (Arm boards, other BLAS builds) the best threshold can differ: pass
+    mode="sparse" or "dense" to decide yourself.
 
     Operators are immutable, picklable and may be called from several Python
     threads at once (the work runs with the GIL released).
