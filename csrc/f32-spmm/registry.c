@@ -12,7 +12,7 @@ static const qk_ukernel f32_spmm_variants[] = {
     QK_UKERNEL(f32_spmm_ukernel_16x4__sse2, QK_ISA_SSE2, 16, 4, 1, 1),
 #endif
 #if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
-    QK_UKERNEL(f32_spmm_ukernel_32x4__neon, QK_ISA_NEON, 32, 4, 1, 1),
+    QK_UKERNEL(f32_spmm_ukernel_64x4__neon, QK_ISA_NEON, 64, 4, 1, 1),
 #endif
 #if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
     QK_UKERNEL(f32_spmm_ukernel_16x4__neon, QK_ISA_NEON, 16, 4, 1, 1),

@@ -70,7 +70,7 @@ QK_DECLARE_F32_SPMM(8, 4, scalar)
 QK_DECLARE_F32_SPMM(16, 4, sse2)
 QK_DECLARE_F32_SPMM(32, 4, avx2)
 QK_DECLARE_F32_SPMM(16, 4, neon) /* vmla: armv7, also built for aarch64 (exact twin of scalar) */
-QK_DECLARE_F32_SPMM(32, 4, neon) /* aarch64 only: FMA and 32 registers */
+QK_DECLARE_F32_SPMM(64, 4, neon) /* aarch64 only: FMA and 32 registers */
 
 /* ---- packing (csrc/pack/f32-spmm.c) ---- */
 

@@ -1,22 +1,27 @@
-/* Sparse fp32 1x1 conv microkernel, aarch64 NEON with FMA: 32 pixels x groups of 1/2/4.
+/* Sparse fp32 1x1 conv microkernel, aarch64 NEON with FMA: 64 pixels x groups of 1/2/4.
  *
  * aarch64 only (armv7 lacks fused multiply-add by lane and has 16 vector
  * registers, not 32; it uses 16x4-neon.c).  FMA rounds once, so results agree
  * with the scalar twin within float rounding, not bit for bit.
  *
- * Per column of a single channel: 4 ldp of input pixels, the weight (ldr s),
- * the increment (ldrsw) and its add, 8 fmla by lane, loop control: about 18
- * instructions for 32 multiply-accumulates.  32 registers hold 8 accumulators
- * + 8 inputs for one channel, 16 + 8 for a pair (both weights in one d
- * register); a 4-channel group runs in passes of 16 pixels (16 accumulators +
- * 4 inputs + one q of weights) that re-walk its columns.
+ * A single channel covers 64 pixels per column: 8 ldp of input pixels, the
+ * weight (ldr s), the increment (ldrsw) and its add, 16 fmla by lane, loop
+ * control: 30 instructions for 64 multiply-accumulates, with 16 accumulators
+ * and the inputs in two halves of 8.  A pair runs in two passes of 32 pixels
+ * (16 accumulators + 8 inputs, both weights in one d register), a 4-channel
+ * group in four passes of 16 (16 accumulators + 4 inputs + one q of weights);
+ * a pass re-walks only its group's columns.
  *
- * Instruction counts (bench/spmm_icount.sh, the measure on Arm) decided two
- * things beyond the XNNPACK design:
- * - The pixel remainder r = pixels % 32 is ONE pass of r/4 full vectors plus
- *   one partial vector of r%4 pixels, loaded and stored with exact-size
- *   ldr s / ldr d (+ lane) accesses, instead of a 16/8/4/2/1 cascade: every
- *   pass walks all nonzeros again, and 7x7 images (49 = 32 + 17) took 3.
+ * Instruction counts (bench/spmm_icount.sh: qemu, cortex-a72, the five
+ * MobileNet v2 layers at 80%), not the XNNPACK 32x1 shape, decided:
+ * - 64 pixels for single channels: the per-channel cost (decode, bias,
+ *   stores) is paid once per 64 pixels instead of 32, which matters when a
+ *   channel has few nonzeros (144x24x3136: 4.8): 0.763 -> 0.624 per MAC.
+ * - The pixel remainder: one 32-pixel tile if >= 32 remain, then ONE pass of
+ *   r/4 full vectors plus a partial vector of r%4 pixels, loaded and stored
+ *   with exact-size ldr s / ldr d (+ lane) accesses, instead of a 16/8/4/2/1
+ *   cascade (every pass walks all nonzeros again; 49 = 32 + 17 took 3
+ *   passes): 320x960x49 0.806 -> 0.680.
  * - The clamp is skipped (one branch per group instead of 2 instructions per
  *   accumulator) when output_min/max are -inf/+inf, which leave every value,
  *   NaN included, unchanged. */
@@ -73,7 +78,7 @@ ALWAYS_INLINE void store_partial(float* p, float32x4_t r, size_t P) {
 ALWAYS_INLINE const float* pass(size_t S, size_t V0, size_t NV, size_t NVT, size_t P, size_t k, const float* w,
                                 const int32_t* d, const float* x, char* y, size_t stride, int clamp,
                                 float32x4_t vmin, float32x4_t vmax) {
-  float32x4_t acc[4][8];
+  float32x4_t acc[4][16];
   UNROLL for (size_t j = 0; j < S; j++) {
     const float32x4_t b = vld1q_dup_f32(w + j);
     UNROLL for (size_t v = 0; v < NV; v++) acc[j][v] = b;
@@ -81,15 +86,28 @@ ALWAYS_INLINE const float* pass(size_t S, size_t V0, size_t NV, size_t NVT, size
   w += S;
   x += 4 * V0;
   for (; k != 0; k--) {
-    float32x4_t xi[8];
-    UNROLL for (size_t v = 0; v < NV; v++) {
-      xi[v] = V0 + v < NVT ? vld1q_f32(x + 4 * v) : load_partial(x + 4 * v, P);
-    }
-    x = (const float*) ((const char*) x + *d++);
-    const float32x4_t vw = load_w(w, S);
-    w += S;
-    UNROLL for (size_t j = 0; j < S; j++) {
-      UNROLL for (size_t v = 0; v < NV; v++) acc[j][v] = fma_lane(acc[j][v], xi[v], S, j, vw);
+    if (NV > 8) {
+      /* 16 accumulators of one channel, inputs in two halves of 8 vectors:
+       * 16 + 8 + 1 registers.  The empty asm keeps the compiler from hoisting
+       * the second half's loads above the first half's FMAs (it did, and
+       * then spilled an input to the stack in every iteration). */
+      const float32x4_t vw = load_w(w, S);
+      w += S;
+      UNROLL for (size_t v = 0; v < 8; v++) acc[0][v] = fma_lane(acc[0][v], vld1q_f32(x + 4 * v), 1, 0, vw);
+      __asm__ volatile("" ::: "memory");
+      UNROLL for (size_t v = 8; v < NV; v++) acc[0][v] = fma_lane(acc[0][v], vld1q_f32(x + 4 * v), 1, 0, vw);
+      x = (const float*) ((const char*) x + *d++);
+    } else {
+      float32x4_t xi[8];
+      UNROLL for (size_t v = 0; v < NV; v++) {
+        xi[v] = V0 + v < NVT ? vld1q_f32(x + 4 * v) : load_partial(x + 4 * v, P);
+      }
+      x = (const float*) ((const char*) x + *d++);
+      const float32x4_t vw = load_w(w, S);
+      w += S;
+      UNROLL for (size_t j = 0; j < S; j++) {
+        UNROLL for (size_t v = 0; v < NV; v++) acc[j][v] = fma_lane(acc[j][v], xi[v], S, j, vw);
+      }
     }
   }
   if (clamp) {
@@ -114,7 +132,7 @@ ALWAYS_INLINE const float* pass(size_t S, size_t V0, size_t NV, size_t NVT, size
 ALWAYS_INLINE void tile(size_t NVT, size_t P, size_t groups, const float* x, const float* w, const int32_t* d,
                         const uint32_t* desc, char* y, size_t stride, int clamp, float32x4_t vmin,
                         float32x4_t vmax) {
-  const size_t NV = NVT + (P != 0); /* vectors in all, <= 8 */
+  const size_t NV = NVT + (P != 0); /* vectors in all, <= 16 */
   for (size_t g = 0; g < groups; g++) {
     const uint32_t dsc = desc[g];
     const size_t k = QK_SPMM_GROUP_COLUMNS(dsc);
@@ -122,10 +140,15 @@ ALWAYS_INLINE void tile(size_t NVT, size_t P, size_t groups, const float* x, con
     const float* next;
     switch (S) {
       case 1: next = pass(1, 0, NV, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax); break;
-      case 2: next = pass(2, 0, NV, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax); break;
+      case 2:
+        next = pass(2, 0, NV < 8 ? NV : 8, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
+        if (NV > 8) pass(2, 8, NV - 8, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
+        break;
       default:
         next = pass(4, 0, NV < 4 ? NV : 4, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
-        if (NV > 4) pass(4, 4, NV - 4, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
+        if (NV > 4) pass(4, 4, NV < 8 ? NV - 4 : 4, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
+        if (NV > 8) pass(4, 8, NV < 12 ? NV - 8 : 4, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
+        if (NV > 12) pass(4, 12, NV - 12, NVT, P, k, w, d, x, y, stride, clamp, vmin, vmax);
         break;
     }
     x = next;
@@ -138,13 +161,19 @@ ALWAYS_INLINE void tile(size_t NVT, size_t P, size_t groups, const float* x, con
 #define REMAINDER(r) \
   case r: tile((r) / 4, (r) % 4, groups, input, values, diffs, desc, y, output_stride, clamp, vmin, vmax); break;
 
-void f32_spmm_ukernel_32x4__neon(size_t pixels, size_t groups, const float* input, const float* values,
+void f32_spmm_ukernel_64x4__neon(size_t pixels, size_t groups, const float* input, const float* values,
                                  const int32_t* diffs, const uint32_t* desc, float* output, size_t output_stride,
                                  const qk_f32_minmax* params) {
   const float32x4_t vmin = vld1q_dup_f32(&params->min), vmax = vld1q_dup_f32(&params->max);
   const int clamp = !(params->min == -__builtin_inff() && params->max == __builtin_inff());
-  for (; pixels >= 32; pixels -= 32, input += 32, output += 32) {
+  for (; pixels >= 64; pixels -= 64, input += 64, output += 64) {
+    tile(16, 0, groups, input, values, diffs, desc, (char*) output, output_stride, clamp, vmin, vmax);
+  }
+  if (pixels >= 32) {
     tile(8, 0, groups, input, values, diffs, desc, (char*) output, output_stride, clamp, vmin, vmax);
+    pixels -= 32;
+    input += 32;
+    output += 32;
   }
   char* y = (char*) output;
   switch (pixels) {
