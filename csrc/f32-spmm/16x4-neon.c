@@ -24,7 +24,8 @@
 /* Accumulate weight lane j of the group's S weights into acc. */
 ALWAYS_INLINE float32x4_t mla_q(float32x4_t acc, float32x4_t x, const float* w, size_t S, size_t j,
                                 float32x2_t wlo, float32x2_t whi) {
-  if (S == 1) return vmlaq_n_f32(acc, x, w[0]);
+  (void) w;
+  if (S == 1) return vmlaq_lane_f32(acc, x, wlo, 0);
   switch (j) {
     case 0: return vmlaq_lane_f32(acc, x, wlo, 0);
     case 1: return vmlaq_lane_f32(acc, x, wlo, 1);
@@ -35,7 +36,8 @@ ALWAYS_INLINE float32x4_t mla_q(float32x4_t acc, float32x4_t x, const float* w, 
 
 ALWAYS_INLINE float32x2_t mla_d(float32x2_t acc, float32x2_t x, const float* w, size_t S, size_t j,
                                 float32x2_t wlo, float32x2_t whi) {
-  if (S == 1) return vmla_n_f32(acc, x, w[0]);
+  (void) w;
+  if (S == 1) return vmla_lane_f32(acc, x, wlo, 0);
   switch (j) {
     case 0: return vmla_lane_f32(acc, x, wlo, 0);
     case 1: return vmla_lane_f32(acc, x, wlo, 1);
@@ -54,7 +56,9 @@ ALWAYS_INLINE void load_w(const float* w, size_t S, float32x2_t* wlo, float32x2_
     *wlo = vld1_f32(w);
     *whi = *wlo;
   } else {
-    *wlo = *whi = vdup_n_f32(0.0f); /* unused: S == 1 multiplies by w[0] */
+    /* vld1.32 {d[]}: the weight straight into a NEON register (with w[0] as
+     * a scalar operand gcc went through a core register and 4 vmov). */
+    *wlo = *whi = vld1_dup_f32(w);
   }
 }
 
@@ -69,7 +73,13 @@ ALWAYS_INLINE const float* group_q(size_t NV, size_t S, size_t k, const float* w
   w += S;
   for (; k != 0; k--) {
     float32x4_t xi[4];
-    UNROLL for (size_t v = 0; v < NV; v++) xi[v] = vld1q_f32(x + 4 * v);
+    /* One walking pointer: armv7 vld1 has no immediate offset, only
+     * post-increment, so this avoids an address add per vector. */
+    const float* p = x;
+    UNROLL for (size_t v = 0; v < NV; v++) {
+      xi[v] = vld1q_f32(p);
+      p += 4;
+    }
     x = (const float*) ((const char*) x + *d++);
     float32x2_t wlo, whi;
     load_w(w, S, &wlo, &whi);
