@@ -49,7 +49,7 @@ def magnitude(x, w, b):
     w = np.abs(np.asarray(w, np.float64))
     xs = np.abs(x.astype(np.float64))
     cin = xs.shape[-3]
-    m = np.matmul(w, xs.reshape(xs.shape[:-3] + (cin, -1)))
+    m = np.matmul(w, xs.reshape(xs.shape[:-3] + (cin, xs.shape[-2] * xs.shape[-1])))  # (-1 fails for size 0)
     if b is not None:
         m = m + np.abs(np.asarray(b, np.float64))[:, None]
     return m.reshape(xs.shape[:-3] + (w.shape[0],) + xs.shape[-2:])

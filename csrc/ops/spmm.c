@@ -36,10 +36,17 @@ void qk_run_f32_spmm(const qk_ukernel* ukernel, size_t batch, size_t cin, size_t
   size_t tile = hw;
   if (threads > 1) {
     /* About 4 tiles per thread over the whole batch, so uneven tails and a
-     * busy core balance out, but never below one MR tile: a split tile runs
-     * the slower tail code twice. */
+     * busy core balance out, in multiples of MR: a split MR tile runs the
+     * slower remainder code twice, and every tile walks all the weights. */
     const size_t per_image = qk_divide_round_up(4 * threads, batch);
     tile = qk_round_up(qk_divide_round_up(hw, per_image), mr);
+    if (tile >= hw && batch < threads) {
+      /* A small image (7x7, 14x14) is less than one MR tile per thread:
+       * split it evenly over the threads the batch leaves idle instead of
+       * running it on one core. */
+      const size_t parts = qk_divide_round_up(threads, batch);
+      tile = qk_round_up(qk_divide_round_up(hw, parts), 4);
+    }
     if (tile > hw) tile = hw;
   }
   qk_parallelize_2d_tile(spmm_tile, &j, batch, hw, 1, tile, threads);
