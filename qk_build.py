@@ -42,9 +42,32 @@ ALL_ISA_TOKENS = sorted({t for m in ISA_FLAGS.values() for t in m} | {"scalar"})
 BASE_CFLAGS = ["-std=c11", "-O2", "-fno-strict-aliasing", "-Wall", "-Wno-unused-function"]
 
 
+def _host_platform_machine():
+    """The machine part of _PYTHON_HOST_PLATFORM, set by cross builds.
+
+    cibuildwheel sets it when it builds macOS x86_64 wheels on arm64 (and the
+    reverse), tools/cross_wheel.py when it cross-builds Linux Arm wheels:
+    e.g. 'macosx-10.9-x86_64' -> 'x86_64', 'linux-aarch64' -> 'aarch64'.
+    A universal2 build has no single target: refused, as the per-file ISA
+    flags (-mavx2, -march=armv8.2-a+dotprod) cannot be given to both slices.
+    """
+    hp = os.environ.get("_PYTHON_HOST_PLATFORM", "")
+    if not hp:
+        return None
+    m = hp.rsplit("-", 1)[-1]
+    if m == "universal2":
+        raise RuntimeError("qkernels cannot be built as universal2: build arm64 and x86_64 wheels separately")
+    return m
+
+
 def target_arch(machine=None):
-    """Map a machine name (platform.machine() or QKERNELS_TARGET_ARCH) to x86/aarch64/armv7/generic."""
-    m = (machine or os.environ.get("QKERNELS_TARGET_ARCH") or platform.machine()).lower()
+    """Map the target machine to x86/aarch64/armv7/generic.
+
+    The machine is, first found: the argument, QKERNELS_TARGET_ARCH, the
+    machine of _PYTHON_HOST_PLATFORM (cross builds), platform.machine().
+    """
+    m = (machine or os.environ.get("QKERNELS_TARGET_ARCH") or _host_platform_machine()
+         or platform.machine()).lower()
     if m in ("x86_64", "amd64", "i386", "i686", "x86"):
         return "x86"
     if m in ("aarch64", "arm64", "armv8b", "aarch64_be"):

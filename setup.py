@@ -10,13 +10,23 @@ with a warning, and its kernels are left out of the dispatch table.
 Environment:
   QKERNELS_SANITIZE=address,undefined   build with sanitizers (tests only)
   QKERNELS_TARGET_ARCH=aarch64|armv7|x86|generic   override the detected arch
+                      (cross builds that set _PYTHON_HOST_PLATFORM need not)
 """
+import glob
 import os
 import sys
 import tempfile
 
+import setuptools
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+
+# pyproject.toml uses a PEP 639 license string, which older setuptools reject
+# with a long schema error.  With build isolation pip installs a recent one;
+# with --no-build-isolation (Termux, distro setuptools) say what to do instead.
+if int(setuptools.__version__.split(".")[0]) < 77:
+    sys.exit("qkernels needs setuptools>=77 to build, found %s: pip install -U 'setuptools>=77' 'Cython>=3'"
+             % setuptools.__version__)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qk_build  # noqa: E402
@@ -26,6 +36,17 @@ ARCH = qk_build.target_arch()
 
 def _is_msvc(compiler):
     return getattr(compiler, "compiler_type", "") == "msvc"
+
+
+def _thread_libs(msvc):
+    """-lpthread where pthreads is a library of its own.
+
+    Android's libc (bionic: Termux, cibuildwheel's android builds) has pthreads
+    built in and its NDK ships no libpthread, so -lpthread fails to link there.
+    """
+    if msvc or sys.platform == "android" or hasattr(sys, "getandroidapilevel"):
+        return []
+    return ["-lpthread"]
 
 
 class BuildExt(build_ext):
@@ -73,7 +94,7 @@ class BuildExt(build_ext):
         ext.define_macros = list(ext.define_macros) + macros
         ext.extra_compile_args = base
         ext.extra_objects = list(ext.extra_objects) + objects
-        ext.extra_link_args = list(ext.extra_link_args) + link_extra + ([] if msvc else ["-lpthread"])
+        ext.extra_link_args = list(ext.extra_link_args) + link_extra + _thread_libs(msvc)
         super().build_extension(ext)
 
 
@@ -84,8 +105,9 @@ def extensions():
         "qkernels._ext",
         sources=["src/_ext.pyx"],
         include_dirs=["csrc/include"],
-        depends=[os.path.join("csrc", "include", "qkernels", h)
-                 for h in os.listdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "include", "qkernels"))],
+        # Every C file and header: setuptools relinks only when one of these
+        # is newer than the module (ISA files are compiled as extra objects).
+        depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + qk_build.c_sources()),
     )
     return cythonize([ext], include_path=["src"], compiler_directives={"language_level": "3"})
 

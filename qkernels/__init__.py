@@ -14,8 +14,10 @@ from . import _ext
 _ext.init()  # detects the CPU once; a bad QKERNELS_ISA raises ValueError here
 
 from . import reference  # noqa: E402
+from . import chw  # noqa: E402
 from . import _validate as _V  # noqa: E402
 from .quant import dequantize, quantize, requantize  # noqa: E402
+from .gemm import Conv2d, Linear  # noqa: E402
 
 try:
     __version__ = _metadata.version("qkernels")
@@ -23,7 +25,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree (QEMU harne
     __version__ = "0.1.0"
 
 __all__ = ["cpu_info", "set_num_threads", "get_num_threads", "quantize", "dequantize", "requantize",
-           "reference", "__version__"]
+           "reference", "__version__", "Linear", "Conv2d"]
 
 from .sparse import SparseConv1x1  # noqa: E402
 __all__ += ["SparseConv1x1"]

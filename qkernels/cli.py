@@ -28,6 +28,9 @@ def build_parser():
     p = sub.add_parser("info", help="CPU features and the kernel chosen per family")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_info)
+    from .bench import add_subparser as _add_bench
+
+    _add_bench(sub)
     return parser
 
 

@@ -82,6 +82,82 @@ def requantize(acc, scale, zero_point, dtype, output_min=None, output_max=None, 
     return np.clip(y, qmin, qmax).astype(dt)
 
 
+def real_scale(input_scale, weight_scale, output_scale):
+    """The real requantization multiplier(s), in float64: input_scale * weight_scale / output_scale."""
+    return np.float64(input_scale) * np.asarray(weight_scale, dtype=np.float64) / np.float64(output_scale)
+
+
+def _wrap_int32(acc):
+    """int64 -> int32 modulo 2^32: the kernels' int32 accumulation wraps the same way."""
+    return ((np.asarray(acc, dtype=np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def _gemm_epilogue(acc, bias, n, input_scale, weight_scale, output_scale, output_zero_point, dtype,
+                   output_min, output_max, requantization):
+    if bias is not None:
+        acc = acc + np.asarray(bias, dtype=np.int64)
+    scale = np.broadcast_to(real_scale(input_scale, weight_scale, output_scale), (n,))
+    return requantize(_wrap_int32(acc), scale, output_zero_point, dtype, output_min, output_max, requantization)
+
+
+def linear(x, weight, bias=None, *, input_scale, input_zero_point, weight_scale, weight_zero_point=0,
+           output_scale, output_zero_point, output_min=None, output_max=None, requantization="fp32"):
+    """Quantized fully-connected layer: x [..., K], weight [N, K] -> [..., N].
+
+    acc = bias + sum_k (x - input_zero_point) * (weight - weight_zero_point), exact
+    in int64 and then taken modulo 2^32 like the kernels' int32 arithmetic,
+    then requantized per output channel (weight_scale scalar or [N]).
+    """
+    w = np.asarray(weight)
+    x = np.asarray(x)
+    acc = (x.astype(np.int64) - int(input_zero_point)) @ (w.astype(np.int64) - int(weight_zero_point)).T
+    return _gemm_epilogue(acc, bias, w.shape[0], input_scale, weight_scale, output_scale, output_zero_point,
+                          w.dtype, output_min, output_max, requantization)
+
+
+def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, input_scale, input_zero_point,
+           weight_scale, weight_zero_point=0, output_scale, output_zero_point, output_min=None, output_max=None,
+           requantization="fp32"):
+    """Quantized 2-D convolution: x NHWC [N, H, W, Cin] or [H, W, Cin], weight OHWI
+    [Cout, KH, KW, Cin / groups] -> NHWC.  Padding is with input_zero_point (a real
+    zero); stride/padding/dilation as for qk.Conv2d ("same" pads like TensorFlow).
+    Accumulation and requantization as in `linear`."""
+    from . import _conv
+
+    w = np.asarray(weight)
+    x = np.asarray(x)
+    batched = x.ndim == 4
+    if not batched:
+        x = x[None]
+    stride = _conv.pair("stride", stride)
+    dilation = _conv.pair("dilation", dilation)
+    cout, kh, kw, cin_g = w.shape
+    n, h, wd, cin = x.shape
+    pads = _conv.resolve(_conv.padding(padding), h, wd, kh, kw, stride, dilation)
+    oh, ow = _conv.output_size(h, wd, kh, kw, stride, dilation, pads)
+    pt, pb, pl, pr = pads
+    # x - zp is 0 in the padding
+    xp = np.pad(x.astype(np.int64) - int(input_zero_point), ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    wz = w.astype(np.int64) - int(weight_zero_point)
+    cout_g = cout // groups
+    acc = np.zeros((n, oh, ow, cout), dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            y0, x0 = i * dilation[0], j * dilation[1]
+            patch = xp[:, y0:y0 + (oh - 1) * stride[0] + 1:stride[0], x0:x0 + (ow - 1) * stride[1] + 1:stride[1], :]
+            for g in range(groups):
+                acc[..., g * cout_g:(g + 1) * cout_g] += np.tensordot(
+                    patch[..., g * cin_g:(g + 1) * cin_g], wz[g * cout_g:(g + 1) * cout_g, i, j, :], axes=([3], [1]))
+    y = _gemm_epilogue(acc, bias, cout, input_scale, weight_scale, output_scale, output_zero_point, w.dtype,
+                       output_min, output_max, requantization)
+    return y if batched else y[0]
+
+
+# fp32 CHW operators (qkernels.chw)
+from ._chw_reference import (chw_to_hwc, conv2d_hwc2chw, conv2d_nhwc, depthwise_conv2d_chw,  # noqa: E402,F401
+                             depthwise_conv2d_nhwc, global_avg_pool_chw, hwc_to_chw)
+
+
 def sparse_conv1x1(x, weight, bias=None, output_min=-np.inf, output_max=np.inf):
     """Sparse 1x1 convolution on CHW input [Cin, H, W] or [N, Cin, H, W].
 

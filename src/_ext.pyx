@@ -10,4 +10,6 @@ its bindings in its own .pxi file, included below.
 
 include "core.pxi"
 include "requant.pxi"
+include "gemm.pxi"
+include "chw.pxi"
 include "spmm.pxi"

@@ -2,12 +2,15 @@
 # The whole test suite, as CI runs it (README "Run the tests"):
 #   1. install qkernels with its test dependencies into the current Python
 #   2. run pytest natively once per ISA level this CPU has (QKERNELS_ISA=...)
+#   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
 #   3. run pytest under QEMU: aarch64 cortex-a72 (NEON), cortex-a76 (dotprod),
 #      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs)
-#   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
-# Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3,
-# QKERNELS_SKIP_SANITIZE=1 step 2b;
-# QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 ..." picks other models.
+#   4. tools/wheel_proof.sh: the release artifacts (sdist, offline gcc/clang
+#      wheel builds, numpy 1.26 and 2.x, Arm wheels installed into the QEMU
+#      roots and tested there); about 8 minutes
+# Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3 and the Arm part
+# of step 4; QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 ..." picks other models;
+# QKERNELS_SKIP_WHEEL_PROOF=1 skips step 4; QKERNELS_SKIP_SANITIZE=1 step 2b.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -59,6 +62,14 @@ if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
     for cfg in ${QKERNELS_QEMU_CONFIGS:-aarch64:cortex-a72 aarch64:cortex-a76 aarch64:max armv7:cortex-a7}; do
         stage "qemu ${cfg%%:*} ${cfg#*:}" bash tests/qemu/run.sh "${cfg%%:*}" "${cfg#*:}" -q tests
     done
+fi
+
+if [ "${QKERNELS_SKIP_WHEEL_PROOF:-0}" != 1 ]; then
+    if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
+        stage "wheel proof" bash tools/wheel_proof.sh
+    else
+        stage "wheel proof (no Arm)" bash tools/wheel_proof.sh tools sdist offline twine cibw numpy
+    fi
 fi
 
 echo

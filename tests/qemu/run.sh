@@ -30,13 +30,22 @@ echo "=== qkernels under QEMU: arch=$ARCH cpu=$CPU ($("$QEMU" --version | head -
 echo "=== root=$ROOT  build=$OUT  repo=$REPO"
 "$QEMU_DIR/setup_root.sh" "$ARCH" >/dev/null
 t1=$SECONDS
-python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT"
+if [ -n "${QKERNELS_QEMU_SITE:-}" ]; then
+    # Test an installed qkernels (a wheel pip-installed with --target into
+    # this directory by tools/wheel_proof.sh) instead of a cross build.
+    [ -f "$QKERNELS_QEMU_SITE/qkernels/__init__.py" ] || die "no qkernels package in QKERNELS_QEMU_SITE=$QKERNELS_QEMU_SITE"
+    OUT=$(cd "$QKERNELS_QEMU_SITE" && pwd)
+    echo "=== testing the installed package in $OUT (no cross build)"
+else
+    python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT"
+fi
 t2=$SECONDS
 
 # The guest python as a host command: run below, and made sys.executable of
 # every guest python by sitecustomize.py, so tests' subprocesses work too.
 guest_python=$(printf '%q ' "$QEMU" -cpu "$CPU" -L "$ROOT" "$ROOT/usr/bin/python3")
-PYWRAP=$OUT/python3-$CPU
+PYWRAP=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH}/python3-$CPU
+mkdir -p "$(dirname "$PYWRAP")"
 printf '#!/bin/bash\nexec %s"$@"\n' "$guest_python" >"$PYWRAP"
 chmod +x "$PYWRAP"
 

@@ -1,0 +1,131 @@
+/* Drivers of the 8-bit GEMM family: tile one operator call into
+ * (row tile, column tile) tasks on the thread pool.
+ *
+ * Rows go by the kernel's MR, one task per row tile (and per batch image and
+ * group, folded into the row range).  Columns go in chunks of a multiple of
+ * nr: with one thread a task covers all N, so a tile's activations stay in
+ * registers/L1 while the packed weights stream once per row tile; with more
+ * threads N is split until every thread has several tasks to balance. */
+#include "qkernels/gemm.h"
+#include "qkernels/threadpool.h"
+
+/* Largest MR any kernel may declare (the plain-GEMM row-pointer array lives
+ * on the stack). */
+#define QK_GEMM_MAX_MR 16
+/* Tasks per thread to aim for when splitting N. */
+#define QK_GEMM_TASKS_PER_THREAD 4
+
+struct gemm_job {
+  qk_gemm_ukernel_fn fn;
+  size_t mr, nr;
+  size_t groups, m, n, kc, ks, m_tiles;
+  /* plain GEMM */
+  const uint8_t* a;
+  size_t a_stride;
+  /* indirect GEMM */
+  const void* const* indirection;
+  size_t a_offset, a_batch_stride;
+  const void* zero;
+  /* weights and output */
+  const uint8_t* packed;
+  size_t packed_group_stride, block_bytes;
+  uint8_t* c;
+  size_t c_stride, c_batch_stride;
+  const qk_gemm_params* params;
+};
+
+static size_t column_tile(size_t row_tiles, size_t n, size_t nr, size_t threads) {
+  size_t nc = n;
+  if (threads > 1) {
+    const size_t target = threads * QK_GEMM_TASKS_PER_THREAD;
+    const size_t col_tiles = qk_divide_round_up(target, row_tiles); /* wanted splits of N */
+    const size_t max_nc = qk_divide_round_up(n, col_tiles);
+    nc = QK_MIN(nc, QK_MAX(qk_round_up(max_nc, nr), nr));
+  }
+  return qk_round_up(nc, nr);
+}
+
+/* One task: rows [tile*MR, +MR) of one (image, group), columns [j0, j0+nj). */
+static void gemm_task(void* context, size_t start_i, size_t start_j, size_t count_i, size_t count_j) {
+  const struct gemm_job* j = (const struct gemm_job*) context;
+  (void) count_i;
+  const size_t tile = start_i / j->mr;
+  const size_t mt = tile % j->m_tiles;
+  const size_t g = tile / j->m_tiles;
+  const size_t m0 = mt * j->mr;
+  const size_t rows = QK_MIN(j->mr, j->m - m0);
+  const void* ptrs[QK_GEMM_MAX_MR];
+  const uint8_t* a_row = j->a + m0 * j->a_stride + g * j->kc;
+  for (size_t i = 0; i < j->mr; i++) ptrs[i] = a_row + QK_MIN(i, rows - 1) * j->a_stride;
+  j->fn(rows, count_j, j->kc, 1, ptrs, j->packed + g * j->packed_group_stride + (start_j / j->nr) * j->block_bytes,
+        j->c + m0 * j->c_stride + g * j->n + start_j, j->c_stride, j->nr, 0, NULL, j->params);
+}
+
+static void igemm_task(void* context, size_t start_i, size_t start_j, size_t count_i, size_t count_j) {
+  const struct gemm_job* j = (const struct gemm_job*) context;
+  (void) count_i;
+  const size_t tile = start_i / j->mr;
+  const size_t mt = tile % j->m_tiles;
+  const size_t bg = tile / j->m_tiles;
+  const size_t g = bg % j->groups;
+  const size_t b = bg / j->groups;
+  const size_t m0 = mt * j->mr;
+  const size_t rows = QK_MIN(j->mr, j->m - m0);
+  j->fn(rows, count_j, j->kc, j->ks, j->indirection + mt * j->ks * j->mr,
+        j->packed + g * j->packed_group_stride + (start_j / j->nr) * j->block_bytes,
+        j->c + b * j->c_batch_stride + m0 * j->c_stride + g * j->n + start_j, j->c_stride, j->nr,
+        j->a_offset + b * j->a_batch_stride + g * j->kc, j->zero, j->params);
+}
+
+static void init_job(struct gemm_job* j, const qk_ukernel* ukernel, size_t groups, size_t m, size_t n, size_t kc,
+                     size_t ks, const void* packed, size_t packed_group_stride, void* c, size_t c_stride,
+                     const qk_gemm_params* params) {
+  memset(j, 0, sizeof *j);
+  j->fn = (qk_gemm_ukernel_fn) ukernel->fn;
+  j->mr = ukernel->mr;
+  j->nr = ukernel->nr;
+  j->groups = groups;
+  j->m = m;
+  j->n = n;
+  j->kc = kc;
+  j->ks = ks;
+  j->m_tiles = qk_divide_round_up(m, ukernel->mr);
+  j->packed = (const uint8_t*) packed;
+  j->packed_group_stride = packed_group_stride;
+  j->block_bytes = qk_gemm_block_bytes(kc, ks, ukernel->nr, ukernel->kr, params->requantization);
+  j->c = (uint8_t*) c;
+  j->c_stride = c_stride;
+  j->params = params;
+}
+
+void qk_run_gemm(const qk_ukernel* ukernel, size_t groups, size_t m, size_t n, size_t kc, const void* a,
+                 size_t a_stride, const void* packed, size_t packed_group_stride, void* c, size_t c_stride,
+                 const qk_gemm_params* params, size_t threads) {
+  if (m == 0 || n == 0 || groups == 0 || ukernel->mr > QK_GEMM_MAX_MR) return;
+  struct gemm_job j;
+  init_job(&j, ukernel, groups, m, n, kc, 1, packed, packed_group_stride, c, c_stride, params);
+  j.a = (const uint8_t*) a;
+  j.a_stride = a_stride;
+  const size_t row_tiles = groups * j.m_tiles;
+  if (threads == 0) threads = qk_get_num_threads();
+  qk_parallelize_2d_tile(gemm_task, &j, row_tiles * j.mr, n, j.mr, column_tile(row_tiles, n, j.nr, threads),
+                         threads);
+}
+
+void qk_run_igemm(const qk_ukernel* ukernel, size_t batch, size_t groups, size_t m, size_t n, size_t kc,
+                  size_t ks, const void* const* indirection, size_t a_offset, size_t a_batch_stride,
+                  const void* zero, const void* packed, size_t packed_group_stride, void* c, size_t c_stride,
+                  size_t c_batch_stride, const qk_gemm_params* params, size_t threads) {
+  if (batch == 0 || m == 0 || n == 0 || groups == 0) return;
+  struct gemm_job j;
+  init_job(&j, ukernel, groups, m, n, kc, ks, packed, packed_group_stride, c, c_stride, params);
+  j.indirection = indirection;
+  j.a_offset = a_offset;
+  j.a_batch_stride = a_batch_stride;
+  j.zero = zero;
+  j.c_batch_stride = c_batch_stride;
+  const size_t row_tiles = batch * groups * j.m_tiles;
+  if (threads == 0) threads = qk_get_num_threads();
+  qk_parallelize_2d_tile(igemm_task, &j, row_tiles * j.mr, n, j.mr, column_tile(row_tiles, n, j.nr, threads),
+                         threads);
+}

@@ -1,0 +1,16 @@
+/* Variants of the qu8 GEMM/IGEMM family, best first, scalar last.  The tile
+ * (mr, nr, kr, sr) of each entry drives weight packing (gemm.h). */
+#include "qkernels/dispatch.h"
+#include "qkernels/gemm.h"
+
+static const qk_ukernel qu8_gemm_variants[] = {
+#if defined(QK_ARCH_X86) && defined(QK_BUILD_AVX2)
+    QK_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2, QK_ISA_AVX2, 3, 8, 8, 1),
+#endif
+#if defined(QK_ARCH_X86) && defined(QK_BUILD_SSE41)
+    QK_UKERNEL(qu8_gemm_ukernel_3x4c8__sse41, QK_ISA_SSE41, 3, 4, 8, 1),
+#endif
+    QK_UKERNEL(qu8_gemm_ukernel_2x4__scalar, QK_ISA_SCALAR, 2, 4, 1, 1),
+};
+
+QK_FAMILY(qu8_gemm)
