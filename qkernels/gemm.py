@@ -20,6 +20,7 @@ from . import _validate as V
 from . import reference as _ref
 
 _FAMILY = {np.dtype(np.int8): "qs8_gemm", np.dtype(np.uint8): "qu8_gemm"}
+_IM2COL_MAX_CIN = 8  # below kr of every kernel: IGEMM taps would all be K tails
 _INDIRECTION_CACHE_SIZE = 16
 
 
@@ -213,9 +214,18 @@ class Conv2d(_QuantizedGemm):
             raise ValueError(f"groups ({groups}) must divide the output channels ({cout}) of weight")
         args = _quant_kwargs(input_scale, input_zero_point, weight_scale, weight_zero_point, output_scale,
                              output_zero_point, output_min, output_max, requantization, kernel)
-        self._setup(weight, bias, groups, kh * kw, cin_g, args)
         self._kh, self._kw, self._cin_g, self._cout = kh, kw, cin_g, cout
         self._pointwise = kh == 1 and kw == 1 and self._stride == (1, 1) and self._padding == (0, 0, 0, 0)
+        # Few input channels (the Cin=3 stem of every MobileNet): IGEMM would
+        # run a K-tail of kc < kr once per tap, 9 times per row; an im2col copy
+        # (KH*KW*Cin bytes per output pixel) turns the layer into one GEMM with
+        # K = KH*KW*Cin.  OHWI weights are already in im2col order, so the same
+        # packing with one tap of KH*KW*Cin channels serves it.
+        self._im2col = groups == 1 and cin_g < _IM2COL_MAX_CIN and not self._pointwise
+        if self._im2col:
+            self._setup(weight, bias, groups, 1, kh * kw * cin_g, args)
+        else:
+            self._setup(weight, bias, groups, kh * kw, cin_g, args)
         self._zero = np.full(cin_g, self._izp, dtype=self._dtype).view(np.uint8)
         self._zero.flags.writeable = False
         self._zero_address = _ext.address(self._zero)
@@ -251,7 +261,12 @@ class Conv2d(_QuantizedGemm):
             oh, ow = _conv.output_size(h, w, self._kh, self._kw, self._stride, self._dilation, pads)
             ind = None
             base = 0
-            if not self._pointwise:
+            if self._im2col:
+                # Indices into [image bytes..., one zero-point byte]: padding taps read the last one.
+                ind = _conv.im2col_indices(h, w, self._cin_g, self._kh, self._kw, self._stride, self._dilation,
+                                           pads, oh, ow)
+                ind.flags.writeable = False
+            elif not self._pointwise:
                 # Pointers are made for this input's address; later calls pass
                 # their own input and the kernels add the difference.  The zero
                 # row is a separate live buffer, so no real pointer equals it.
@@ -289,6 +304,13 @@ class Conv2d(_QuantizedGemm):
         n_g = self._cout // self._groups
         if self._pointwise:
             self._run_gemm(self._groups, n * h * w, n_g, self._cin_g, x4, cin, y, self._cout, nthreads)
+        elif self._im2col:
+            k = self._kh * self._kw * cin
+            padded = np.empty((n, h * w * cin + 1), dtype=self._dtype)
+            padded[:, :-1] = x4.reshape(n, -1)
+            padded[:, -1] = self._izp
+            cols = np.take(padded, ind, axis=1)  # [n, OH*OW, K], contiguous
+            self._run_gemm(1, n * oh * ow, n_g, k, cols, k, y, self._cout, nthreads)
         else:
             _ext.igemm_run(self._family, self._kernel, n, self._groups, oh * ow, n_g, self._cin_g,
                            self._kh * self._kw, ind, base, x_flat, h * w * cin, self._zero, self._packed,

@@ -30,4 +30,10 @@
 QK_INLINE size_t qk_round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 QK_INLINE size_t qk_divide_round_up(size_t n, size_t q) { return (n + q - 1) / q; }
 
+/* Output clamp of the fp32 kernels (-inf/+inf when unbounded); shared by
+ * every fp32 family so operators can pass one struct around. */
+typedef struct qk_f32_minmax {
+  float min, max; /* min <= max */
+} qk_f32_minmax;
+
 #endif

@@ -39,9 +39,7 @@
 
 #include "qkernels/dispatch.h"
 
-typedef struct qk_f32_minmax {
-  float min, max; /* min <= max; -inf/+inf for no clamp */
-} qk_f32_minmax;
+/* qk_f32_minmax (qkernels/common.h): output clamp, -inf/+inf for none. */
 
 /* One call computes `pixels` consecutive pixels (any count >= 1) of every
  * output channel.
