@@ -18,6 +18,7 @@ from . import chw  # noqa: E402
 from . import _validate as _V  # noqa: E402
 from .quant import dequantize, quantize, requantize  # noqa: E402
 from .gemm import Conv2d, Linear  # noqa: E402
+from .depthwise import DepthwiseConv2d  # noqa: E402
 
 try:
     __version__ = _metadata.version("qkernels")
@@ -25,7 +26,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree (QEMU harne
     __version__ = "0.1.0"
 
 __all__ = ["cpu_info", "set_num_threads", "get_num_threads", "quantize", "dequantize", "requantize",
-           "reference", "__version__", "Linear", "Conv2d"]
+           "reference", "__version__", "Linear", "Conv2d", "DepthwiseConv2d"]
 
 
 def cpu_info():

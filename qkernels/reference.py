@@ -156,3 +156,42 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, i
 # fp32 CHW operators (qkernels.chw)
 from ._chw_reference import (chw_to_hwc, conv2d_hwc2chw, conv2d_nhwc, depthwise_conv2d_chw,  # noqa: E402,F401
                              depthwise_conv2d_nhwc, global_avg_pool_chw, hwc_to_chw)
+def depthwise_conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, input_scale, input_zero_point,
+                     weight_scale, weight_zero_point=0, output_scale, output_zero_point, output_min=None,
+                     output_max=None, requantization="fp32"):
+    """Depthwise 2-D convolution, NHWC ([N,H,W,C] or [H,W,C]), weight [KH,KW,C], depth multiplier 1.
+
+    acc[n,oy,ox,c] = bias[c] + sum_{ky,kx} (x[n, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl, c] - input_zp)
+                                          * (weight[ky,kx,c] - weight_zp)
+    with padded positions equal to input_zp (contributing 0), summed exactly
+    in int64 and taken modulo 2^32 as int32 (the kernels' int32 arithmetic),
+    then requantize() with the real multiplier input_scale*weight_scale[c]/output_scale.
+    `padding` is an int, a pair (pad_h, pad_w) or "same" (TensorFlow's rule:
+    output = ceil(input / stride), the odd pad pixel at the bottom/right).
+    """
+    from .depthwise import conv_output_geometry
+
+    x = np.asarray(x)
+    weight = np.asarray(weight)
+    squeeze = x.ndim == 3
+    if squeeze:
+        x = x[None]
+    n, h, w, c = x.shape
+    kh, kw, _ = weight.shape
+    (oh, ow), (pt, pb, pl, pr), (sh, sw), (dh, dw) = conv_output_geometry(h, w, kh, kw, stride, padding, dilation)
+    xp = np.full((n, h + pt + pb, w + pl + pr, c), input_zero_point, dtype=np.int64)
+    xp[:, pt:pt + h, pl:pl + w, :] = x
+    xp -= int(input_zero_point)
+    wq = weight.astype(np.int64) - int(weight_zero_point)
+    acc = np.zeros((n, oh, ow, c), dtype=np.int64)
+    if bias is not None:
+        acc += np.asarray(bias, dtype=np.int64)
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * dh, kx * dw
+            patch = xp[:, y0:y0 + (oh - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw, :]
+            acc += patch * wq[ky, kx]
+    acc = ((acc + 2**31) % 2**32 - 2**31).astype(np.int32)
+    real = float(input_scale) * np.asarray(weight_scale, dtype=np.float64) / float(output_scale)
+    y = requantize(acc, real, output_zero_point, x.dtype, output_min, output_max, requantization)
+    return y[0] if squeeze else y

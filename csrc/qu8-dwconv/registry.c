@@ -1,0 +1,44 @@
+/* Variants of the qu8 depthwise families, best first, scalar last.
+ * mr = pixels per pass, nr = channels per packed block, kr = taps, sr = tap interleave. */
+#include "qkernels/dwconv.h"
+
+static const qk_ukernel qu8_dwconv9_variants[] = {
+#if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX2)
+    QK_UKERNEL(qu8_dwconv_ukernel_up16x9__avx2, QK_ISA_AVX2, 1, 16, 9, 2),
+#endif
+#if defined(QK_BUILD_SSE41)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x9__sse41, QK_ISA_SSE41, 1, 8, 9, 2),
+#endif
+#if defined(QK_BUILD_SSE2)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x9__sse2, QK_ISA_SSE2, 1, 8, 9, 2),
+#endif
+#endif
+#if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x9x3__neon, QK_ISA_NEON, 3, 8, 9, 1),
+#endif
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x9__neon, QK_ISA_NEON, 1, 8, 9, 1),
+#endif
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x9__scalar, QK_ISA_SCALAR, 1, 8, 9, 1),
+};
+static const qk_ukernel qu8_dwconv25_variants[] = {
+#if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX2)
+    QK_UKERNEL(qu8_dwconv_ukernel_up16x25__avx2, QK_ISA_AVX2, 1, 16, 25, 2),
+#endif
+#if defined(QK_BUILD_SSE41)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x25__sse41, QK_ISA_SSE41, 1, 8, 25, 2),
+#endif
+#if defined(QK_BUILD_SSE2)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x25__sse2, QK_ISA_SSE2, 1, 8, 25, 2),
+#endif
+#endif
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x25__neon, QK_ISA_NEON, 1, 8, 25, 1),
+#endif
+    QK_UKERNEL(qu8_dwconv_ukernel_up8x25__scalar, QK_ISA_SCALAR, 1, 8, 25, 1),
+};
+
+QK_FAMILY(qu8_dwconv9)
+QK_FAMILY(qu8_dwconv25)

@@ -1,0 +1,229 @@
+"""qk.DepthwiseConv2d: quantized depthwise 2-D convolution on the C microkernels.
+
+Weights are packed once, in the constructor (csrc/pack/dwconv.c); the
+indirection buffer of input offsets is built once per input (H, W) and
+cached; each call then runs one microkernel call per output row on the
+thread pool.  Semantics: qkernels.reference.depthwise_conv2d, bit for bit.
+"""
+import threading
+
+import numpy as np
+
+from . import _ext, _quant, _validate as V
+
+MAX_TAPS = int(_ext.DWCONV_MAX_TAPS)
+
+
+# Geometry arguments beyond this are certainly mistakes; bounding them keeps
+# every size computation far from overflow.
+MAX_GEOMETRY = 65535
+
+
+def _pair(name, value, lo):
+    """An int or a pair of ints, each in [lo, MAX_GEOMETRY] -> (a, b)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return (V.integer(name, value[0], lo, MAX_GEOMETRY), V.integer(name, value[1], lo, MAX_GEOMETRY))
+    v = V.integer(name, value, lo, MAX_GEOMETRY)
+    return (v, v)
+
+
+def parse_padding(padding):
+    """'same' or (pad_h, pad_w) with non-negative entries."""
+    if isinstance(padding, str):
+        if padding != "same":
+            raise ValueError(f"padding must be an int, a pair of ints or 'same', got {padding!r}")
+        return "same"
+    return _pair("padding", padding, 0)
+
+
+def conv_output_geometry(h, w, kh, kw, stride, padding, dilation):
+    """((oh, ow), (pad_top, pad_bottom, pad_left, pad_right), (sh, sw), (dh, dw)).
+
+    Integer/pair padding is symmetric (PyTorch); "same" follows TensorFlow:
+    output = ceil(input / stride), total pad = max((out-1)*stride + (k-1)*dilation + 1 - input, 0),
+    the extra pixel of an odd total at the bottom/right."""
+    sh, sw = _pair("stride", stride, 1)
+    dh, dw = _pair("dilation", dilation, 1)
+    pad = parse_padding(padding)
+    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if pad == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+        th = max((oh - 1) * sh + ekh - h, 0)
+        tw = max((ow - 1) * sw + ekw - w, 0)
+        pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+    else:
+        pads = (pad[0], pad[0], pad[1], pad[1])
+        oh = (h + pads[0] + pads[1] - ekh) // sh + 1
+        ow = (w + pads[2] + pads[3] - ekw) // sw + 1
+        if h + pads[0] + pads[1] < ekh or w + pads[2] + pads[3] < ekw:
+            raise ValueError(f"input of spatial size {h}x{w} is smaller than the (dilated, padded) kernel "
+                             f"{ekh}x{ekw} with padding {pad}")
+    return (oh, ow), pads, (sh, sw), (dh, dw)
+
+
+def _rebuild(kwargs):
+    return DepthwiseConv2d(**kwargs)
+
+
+class DepthwiseConv2d:
+    """Depthwise convolution, NHWC input ([N,H,W,C] or [H,W,C]), weight [KH,KW,C], depth multiplier 1.
+
+    int8 weight -> qs8 (int8 activations, weight_zero_point 0, weight_scale a
+    scalar or one per channel); uint8 weight -> qu8 (uint8 activations,
+    per-tensor weight_scale, any weight_zero_point).  bias: int32 [C] with
+    scale input_scale*weight_scale.  Kernels up to 25 taps (KH*KW <= 25).
+    Immutable, picklable, callable from several threads at once.
+    """
+
+    def __init__(self, weight, bias=None, *, stride=1, padding=0, dilation=1, input_scale, input_zero_point,
+                 weight_scale, weight_zero_point=0, output_scale, output_zero_point, output_min=None,
+                 output_max=None, requantization="fp32"):
+        w = V.array("weight", weight, [np.int8, np.uint8], 3, 3)
+        kh, kw, c = w.shape
+        if kh == 0 or kw == 0 or c == 0:
+            raise ValueError(f"weight must have a non-empty [KH, KW, C] shape, got {w.shape}")
+        if kh * kw > MAX_TAPS:
+            raise ValueError(f"weight: a {kh}x{kw} kernel has {kh * kw} taps; at most {MAX_TAPS} are supported")
+        dt = w.dtype
+        signed = dt == np.int8
+        b = None
+        if bias is not None:
+            b = V.array("bias", bias, np.int32, 1, 1)
+            if b.shape[0] != c:
+                raise ValueError(f"bias must have shape ({c},) (one per channel), got {b.shape}")
+        sh, sw = _pair("stride", stride, 1)
+        dh, dw = _pair("dilation", dilation, 1)
+        pad = parse_padding(padding)
+        in_scale = V.scale("input_scale", input_scale)
+        in_zp = V.zero_point("input_zero_point", input_zero_point, dt)
+        w_scale = V.scale("weight_scale", weight_scale, allow_vector=signed)
+        if isinstance(w_scale, np.ndarray) and w_scale.shape[0] != c:
+            raise ValueError(f"weight_scale must be a scalar or have {c} entries (one per channel), "
+                             f"got shape {w_scale.shape}")
+        if signed:
+            if V.integer("weight_zero_point", weight_zero_point) != 0:
+                raise ValueError(f"weight_zero_point must be 0 for int8 weights, got {weight_zero_point}")
+            w_zp = 0
+        else:
+            w_zp = V.zero_point("weight_zero_point", weight_zero_point, dt)
+        out_scale = V.scale("output_scale", output_scale)
+        out_zp = V.zero_point("output_zero_point", output_zero_point, dt)
+        qmin, qmax = V.clamp(output_min, output_max, dt)
+        mode = _quant.mode(requantization)
+        real = in_scale * np.broadcast_to(np.asarray(w_scale, dtype=np.float64), (c,)) / out_scale
+        if mode == "fp32":
+            rq = (np.ascontiguousarray(_quant.fp32_scales(real), dtype=np.float32), None, None)
+        else:
+            mult, shift = _quant.gemmlowp_params(real)
+            rq = (None, np.ascontiguousarray(mult, np.int32), np.ascontiguousarray(shift, np.int32))
+
+        d = self.__dict__
+        d["_kwargs"] = dict(weight=w.copy(), bias=None if b is None else b.copy(), stride=(sh, sw),
+                            padding=pad, dilation=(dh, dw), input_scale=in_scale, input_zero_point=in_zp,
+                            weight_scale=w_scale.copy() if isinstance(w_scale, np.ndarray) else w_scale,
+                            weight_zero_point=w_zp, output_scale=out_scale, output_zero_point=out_zp,
+                            output_min=qmin, output_max=qmax, requantization=mode)
+        d["dtype"] = dt
+        d["kernel_size"] = (kh, kw)
+        d["channels"] = c
+        d["stride"], d["padding"], d["dilation"] = (sh, sw), pad, (dh, dw)
+        d["requantization"] = mode
+        d["_taps"] = 9 if kh * kw <= 9 else 25
+        d["_family"] = ("qs8" if signed else "qu8") + "_dwconv%d" % self._taps
+        d["_wbytes"] = w.reshape(-1).view(np.uint8)
+        d["_bias"], d["_signed"], d["_wzp"], d["_izp"], d["_rq"] = b, signed, w_zp, in_zp, rq
+        d["_out"] = (out_zp, qmin, qmax)
+        d["_zero"] = np.full(c, in_zp, dtype=dt).view(np.uint8)  # padding taps read this row
+        d["_lock"] = threading.Lock()
+        d["_packed"] = {}
+        d["_geometry"] = {}
+        self._packed_for(None)  # pack for the kernel calls use, now
+
+    def __setattr__(self, name, value):
+        raise AttributeError("DepthwiseConv2d is immutable")
+
+    def __delattr__(self, name):
+        raise AttributeError("DepthwiseConv2d is immutable")
+
+    def __reduce__(self):
+        return (_rebuild, (self._kwargs,))
+
+    def __repr__(self):
+        kh, kw = self.kernel_size
+        return (f"DepthwiseConv2d({self.dtype}, kernel={kh}x{kw}, channels={self.channels}, stride={self.stride}, "
+                f"padding={self.padding!r}, dilation={self.dilation}, requantization={self.requantization!r})")
+
+    @property
+    def kernel(self):
+        """The microkernel calls use on this machine."""
+        return _ext.selected(self._family)
+
+    def _packed_for(self, variant):
+        """Packed weights in the layout of `variant` (None: the selected one), cached."""
+        p = self._packed.get(variant)  # by name (None: the selected kernel); the common path
+        if p is not None:
+            return p
+        name = variant if variant is not None else _ext.selected(self._family)
+        _, _mr, cr, taps, sr = _ext.variant_info(self._family, name)
+        key = (cr, taps, sr)
+        p = self._packed.get(key)
+        if p is None:
+            with self._lock:
+                p = self._packed.get(key)
+                if p is None:
+                    kh, kw = self.kernel_size
+                    nbytes = _ext.dwconv_packed_bytes(self.channels, cr, taps, sr, self.requantization)
+                    p = np.empty(nbytes // 4, dtype=np.int32).view(np.uint8)  # 4-byte aligned
+                    scale, mult, shift = self._rq
+                    _ext.dwconv_pack(self._wbytes, kh, kw, self.channels, cr, taps, sr, self._signed, self._wzp,
+                                     self._izp, self._bias, self.requantization, scale, mult, shift, p)
+                    p.flags.writeable = False
+                    self._packed[key] = p
+        self._packed[variant] = p  # dict assignment is atomic; racing threads store the same array
+        return p
+
+    def _geometry_for(self, h, w):
+        """(geometry tuple, (oh, ow), DwconvIndirection) for an input of h x w pixels, cached."""
+        g = self._geometry.get((h, w))
+        if g is None:
+            kh, kw = self.kernel_size
+            try:
+                (oh, ow), pads, _, _ = conv_output_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
+            except ValueError as e:
+                raise ValueError(f"x: {e}") from None
+            geom = (h, w, self.channels, kh, kw, self._taps, self.stride[0], self.stride[1], self.dilation[0],
+                    self.dilation[1], pads[0], pads[2], oh, ow)
+            ind = _ext.DwconvIndirection(geom)  # built once per input size, reused by every call
+            g = (geom, (oh, ow), ind)
+            with self._lock:
+                if len(self._geometry) >= 16:  # a few input sizes are typical; bound the cache
+                    self._geometry.clear()
+                self._geometry[(h, w)] = g
+        return g
+
+    def __call__(self, x, out=None, threads=None):
+        return self._run(x, out, threads, None)
+
+    def _run(self, x, out, threads, kernel, repeat=1):
+        x = V.array("x", x, self.dtype, 3, 4)
+        if x.shape[-1] != self.channels:
+            raise ValueError(f"x must have {self.channels} channels in its last axis (NHWC), got shape {x.shape}")
+        squeeze = x.ndim == 3
+        xb = x[None] if squeeze else x
+        n, h, w, _ = xb.shape
+        if h == 0 or w == 0:
+            raise ValueError(f"x must have a non-empty spatial size, got shape {x.shape}")
+        nthreads = V.threads(threads)
+        geom, (oh, ow), ind = self._geometry_for(h, w)
+        shape = (oh, ow, self.channels) if squeeze else (n, oh, ow, self.channels)
+        result = V.out(out, shape, self.dtype, inputs=(x,))
+        if n == 0:
+            return result
+        packed = self._packed_for(kernel)
+        zp, qmin, qmax = self._out
+        _ext.dwconv_run(self._family, kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,
+                        result.reshape(-1).view(np.uint8), self.requantization, zp, qmin, qmax, nthreads,
+                        repeat)
+        return result

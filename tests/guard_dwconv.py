@@ -1,0 +1,39 @@
+"""Guard-page sweep of the depthwise kernels, run in a child process by
+test_dwconv.py::test_dwconv_kernels_stay_in_bounds (see guard.py).
+
+Every usable variant runs with the input image, the zero row, the packed
+weights and the output each flush against a PROT_NONE page (after the end,
+then before the start), over channel tails, strides, the multi-pixel paths
+and their row remainders, and is checked against the reference."""
+import numpy as np
+
+from qkernels import _ext, reference
+from conftest import scaled
+from guard import case, guarded
+from test_dwconv import make_op, rand_q
+
+
+def dwconv():
+    rng = np.random.default_rng(11)
+    shapes = [(3, 3, 1, 1, 1), (3, 3, 2, 1, 1), (5, 5, 1, 2, 1), (2, 2, 1, 0, 1), (3, 3, 1, 2, 2)]  # kh kw s pad d
+    for dtype in ("int8", "uint8"):
+        for c in (1, 3, 8, 13, 16, 29, 40)[::scaled(1, 2)]:
+            for kh, kw, s, pad, d in shapes:
+                for width in (1, 4, 7)[::scaled(1, 2)]:
+                    op, args = make_op(rng, dtype, c, kh, kw, stride=s, padding=pad, dilation=d,
+                                       mode=("fp32", "gemmlowp")[c % 2])
+                    h = (kh - 1) * d + 1
+                    x = rand_q(rng, (1, h + 1, max(width, (kw - 1) * d + 1 - 2 * pad), c), dtype)
+                    want = reference.depthwise_conv2d(x, args[0], args[1], **args[2])
+                    _, _, ind = op._geometry_for(x.shape[1], x.shape[2])
+                    for name in _ext.variants(op._family):
+                        packed = op._packed_for(name)
+                        for side in ("after", "before"):
+                            case(f"{name} C={c} {kh}x{kw} s={s} p={pad} d={d} x={x.shape} side={side}")
+                            gx = guarded(x.reshape(-1).view(np.uint8), side)
+                            gz = guarded(op._zero, side)
+                            gp = guarded(packed, side)
+                            go = guarded(np.zeros(want.size, np.uint8), side)
+                            _ext.dwconv_run(op._family, name, ind, 1, gx, gz, gp, go, op.requantization,
+                                            *op._out, 1)
+                            assert np.array_equal(go.view(dtype).reshape(want.shape), want), name
