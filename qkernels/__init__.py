@@ -28,6 +28,9 @@ except _metadata.PackageNotFoundError:  # running from a source tree (QEMU harne
 __all__ = ["cpu_info", "set_num_threads", "get_num_threads", "quantize", "dequantize", "requantize",
            "reference", "__version__", "Linear", "Conv2d", "DepthwiseConv2d"]
 
+from .sparse import SparseConv1x1  # noqa: E402
+__all__ += ["SparseConv1x1"]
+
 
 def cpu_info():
     """What runs here: architecture, detected features, the kernel per family, threads."""

@@ -195,3 +195,19 @@ def depthwise_conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, i
     real = float(input_scale) * np.asarray(weight_scale, dtype=np.float64) / float(output_scale)
     y = requantize(acc, real, output_zero_point, x.dtype, output_min, output_max, requantization)
     return y[0] if squeeze else y
+def sparse_conv1x1(x, weight, bias=None, output_min=-np.inf, output_max=np.inf):
+    """Sparse 1x1 convolution on CHW input [Cin, H, W] or [N, Cin, H, W].
+
+    float64 matmul of the dense weight [Cout, Cin] (an ndarray or anything
+    with .toarray(), e.g. scipy.sparse), plus bias, clamped, cast to float32.
+    """
+    w = weight.toarray() if hasattr(weight, "toarray") else np.asarray(weight)
+    w = w.astype(np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    cin = x.shape[-3]
+    hw = x.shape[-2] * x.shape[-1]
+    y = np.matmul(w, x.reshape(x.shape[:-3] + (cin, hw)))
+    if bias is not None:
+        y = y + np.asarray(bias, dtype=np.float64)[:, None]
+    y = np.clip(y, float(np.float32(output_min)), float(np.float32(output_max)))
+    return y.reshape(x.shape[:-3] + (w.shape[0],) + x.shape[-2:]).astype(np.float32)
