@@ -32,6 +32,10 @@ from .sparse import SparseConv1x1  # noqa: E402
 __all__ += ["SparseConv1x1"]
 
 
+from .glue import Add, AddF32, GlobalAvgPool2d  # noqa: E402
+__all__ += ["Add", "AddF32", "GlobalAvgPool2d"]
+
+
 def cpu_info():
     """What runs here: architecture, detected features, the kernel per family, threads."""
     return {

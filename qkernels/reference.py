@@ -211,3 +211,90 @@ def sparse_conv1x1(x, weight, bias=None, output_min=-np.inf, output_max=np.inf):
         y = y + np.asarray(bias, dtype=np.float64)[:, None]
     y = np.clip(y, float(np.float32(output_min)), float(np.float32(output_max)))
     return y.reshape(x.shape[:-3] + (w.shape[0],) + x.shape[-2:]).astype(np.float32)
+# ---------------------------------------------------------------- glue operators
+ADD_LEFT_SHIFT = 20
+
+
+def add_params(input1_scale, input2_scale, output_scale):
+    """Multipliers of the quantized add, as TFLite's ADD Prepare derives them (8-bit path).
+
+    twice_max = 2 * max(s1, s2); real multipliers s1 / twice_max, s2 / twice_max
+    and twice_max / (2^20 * s_out), each through QuantizeMultiplier (all below
+    1: right shifts only).  Returns ((m1, shift1), (m2, shift2), (m_out, shift_out)).
+    Scales are used as given, in float64; TFLite stores them as float32, so
+    float32-representable scales (those of a .tflite model) reproduce it exactly.
+    """
+    s1, s2, so = float(input1_scale), float(input2_scale), float(output_scale)
+    twice_max = 2.0 * max(s1, s2)
+    real_out = twice_max / ((1 << ADD_LEFT_SHIFT) * so)
+    p1 = _quant.quantize_multiplier(s1 / twice_max)
+    p2 = _quant.quantize_multiplier(s2 / twice_max)
+    try:
+        po = _quant.quantize_multiplier(real_out)
+    except ValueError:
+        raise ValueError(
+            f"output_scale {so!r} is too small for input scales {s1!r} and {s2!r}: the add needs "
+            f"2*max(input1_scale, input2_scale) / (2^{ADD_LEFT_SHIFT} * output_scale) = {real_out!r} below 1"
+        ) from None
+    return p1, p2, po
+
+
+def add_quantized(a, b, input1_scale, input1_zero_point, input2_scale, input2_zero_point, output_scale,
+                  output_zero_point, output_min=None, output_max=None):
+    """Quantized elementwise add of same-shape int8/uint8 arrays, TFLite ADD bit for bit.
+
+    Per element (tensorflow/lite/kernels/internal/reference/integer_ops/add.h AddFunc):
+      shifted_i = (x_i - zp_i) * 2^20
+      scaled_i  = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_i, m_i), shift_i)
+      y = clamp(RoundingDivideByPOT(SRDHM(scaled_1 + scaled_2, m_out), shift_out) + zp_out)
+    with the multipliers of add_params().  The dtype is a's.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    dt = a.dtype
+    info = np.iinfo(dt)
+    qmin = info.min if output_min is None else int(output_min)
+    qmax = info.max if output_max is None else int(output_max)
+    (m1, e1), (m2, e2), (mo, eo) = add_params(input1_scale, input2_scale, output_scale)
+
+    def scaled(x, zp, m, e):
+        return rdbpot(srdhm((x.astype(np.int64) - int(zp)) * (1 << ADD_LEFT_SHIFT), m), e)
+
+    raw = scaled(a, input1_zero_point, m1, e1) + scaled(b, input2_zero_point, m2, e2)
+    y = rdbpot(srdhm(raw, mo), eo) + int(output_zero_point)
+    return np.clip(y, qmin, qmax).astype(dt)
+
+
+def global_avg_pool2d_scale(input_scale, output_scale, rows):
+    """The real (float64) requantization multiplier of a global average over `rows` = H*W pixels."""
+    return float(input_scale) / (float(output_scale) * int(rows))
+
+
+def global_avg_pool2d(x, input_scale, input_zero_point, output_scale, output_zero_point, output_min=None,
+                      output_max=None, requantization="fp32"):
+    """Quantized global average pooling, NHWC [N, H, W, C] -> [N, C] ([H, W, C] -> [C]).
+
+    acc[n, c] = sum_{h,w} x[n, h, w, c] - H*W*input_zero_point, exact in int32,
+    then requantize(acc, input_scale / (output_scale * H*W), ...) in the chosen
+    mode (DESIGN.md section 4).  The dtype is x's.
+    """
+    x = np.asarray(x)
+    squeeze = x.ndim == 3
+    xb = x[None] if squeeze else x
+    _, h, w, _ = xb.shape
+    acc = xb.astype(np.int64).sum(axis=(1, 2)) - h * w * int(input_zero_point)
+    real = global_avg_pool2d_scale(input_scale, output_scale, h * w)
+    y = requantize(acc.astype(np.int32), real, output_zero_point, x.dtype, output_min, output_max, requantization)
+    return y[0] if squeeze else y
+
+
+def add_f32(a, b, output_min=-np.inf, output_max=np.inf):
+    """float32 elementwise add with clamp: y = a + b (float32), then
+    y = min if min > y else y; y = max if max < y else y (NaN propagates,
+    a -0.0 sum stays -0.0 under a 0.0 bound), bounds rounded to float32."""
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE results (inf, NaN) are the point, not errors
+        y = np.asarray(a, dtype=np.float32) + np.asarray(b, dtype=np.float32)
+        lo, hi = np.float32(output_min), np.float32(output_max)  # beyond float32's range: +-inf
+    y = np.where(lo > y, lo, y)
+    y = np.where(hi < y, hi, y)
+    return np.asarray(y, dtype=np.float32)

@@ -35,3 +35,7 @@ def test_guarded_copy_is_equal_and_placed(side):
 
 def test_requant_kernels_stay_in_bounds():
     assert run_cases("guard_cases", "requant") > 100
+
+
+def test_glue_kernels_stay_in_bounds():
+    assert run_cases("guard_cases", "glue") > 500
