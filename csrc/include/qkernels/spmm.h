@@ -39,9 +39,6 @@
 
 #include "qkernels/dispatch.h"
 
-typedef struct qk_f32_minmax {
-  float min, max; /* min <= max; -inf/+inf for no clamp */
-} qk_f32_minmax;
 
 /* One call computes `pixels` consecutive pixels (any count >= 1) of every
  * output channel.

@@ -65,9 +65,6 @@ QK_DECLARE_VADD(x16, neon)
  * helper's comparisons so every variant returns the same bits, signed zeros
  * included (x86 maxps(min, x) / minps(max, x) are these ternaries; NEON uses
  * compare + select because its vmax/vmin order -0 < +0).  NaN propagates. */
-typedef struct qk_f32_minmax {
-  float min, max;
-} qk_f32_minmax;
 
 QK_INLINE float qk_f32_add_clamp(float a, float b, const qk_f32_minmax* p) {
   float y = a + b;
