@@ -14,12 +14,6 @@
 #else
 #define QK_INLINE static inline
 #define QK_RESTRICT __restrict__
-/* Output clamp of the fp32 kernels (-inf/+inf when unbounded); shared by
- * every fp32 family so operators can pass one struct around. */
-typedef struct qk_f32_minmax {
-  float min, max; /* min <= max */
-} qk_f32_minmax;
-
 #endif
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
@@ -28,12 +22,6 @@ typedef struct qk_f32_minmax {
 #define QK_ARCH_AARCH64 1
 #elif defined(__arm__) || defined(_M_ARM)
 #define QK_ARCH_ARMV7 1
-/* Output clamp of the fp32 kernels (-inf/+inf when unbounded); shared by
- * every fp32 family so operators can pass one struct around. */
-typedef struct qk_f32_minmax {
-  float min, max; /* min <= max */
-} qk_f32_minmax;
-
 #endif
 
 #define QK_MIN(a, b) ((a) < (b) ? (a) : (b))
