@@ -56,3 +56,7 @@ def set_num_threads(n):
 
 def get_num_threads():
     return int(_ext.get_num_threads())
+
+
+from . import models  # noqa: E402  (whole networks: qk.models.mobilenet_v2, ...)
+__all__ += ["models"]

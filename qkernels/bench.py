@@ -725,13 +725,51 @@ def add_subparser(sub):
                                                       "(default qkernels; or a peer name)")
     p.add_argument("--plot", metavar="PATH.png", help="GOP/s per layer, ours vs peers (needs matplotlib)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    e = p.add_argument_group("whole networks (--end-to-end; see qkernels.models)")
+    e.add_argument("--end-to-end", action="store_true",
+                   help="time a whole network (--model mobilenet_v2 or mobilenet_v1, int8; mobilenet_v2 also "
+                        "sparse fp32 at --sparsity, default 0,0.7,0.8,0.9) per --threads, with a per-layer "
+                        "breakdown and ONNX Runtime built from the same weights")
+    e.add_argument("--input-size", type=int, default=224, metavar="N", help="input H = W (default 224)")
+    e.add_argument("--width-mult", type=float, default=1.0, metavar="A", help="width multiplier (default 1.0)")
+    e.add_argument("--top", type=int, default=10, metavar="N", help="layers shown in the breakdown (default 10)")
+    e.add_argument("--no-sparse", action="store_true", help="skip the sparse fp32 networks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
     p.set_defaults(func=main)
     return p
 
 
+def run_end_to_end(args, out=None):
+    from ._bench_e2e import run_e2e
+
+    out = out or sys.stdout
+    if args.json:
+        _check_writable(args.json, "--json")
+    quiet = args.quiet
+
+    def progress(what):
+        if not quiet:
+            sys.stderr.write(f"[e2e] {what}\n")
+            sys.stderr.flush()
+
+    res = run_e2e(args, out, measure, render_table, progress)
+    if args.json:
+        import qkernels as qk
+
+        doc = {"schema": SCHEMA + "+e2e", "cpu": qk.cpu_info(), "end_to_end": res}
+        try:
+            with open(args.json, "w") as fjson:
+                json.dump(doc, fjson, indent=1, default=_json_default)
+        except OSError as e:
+            raise BenchError(f"--json: cannot write {args.json}: {e.strerror or e}") from None
+        out.write(f"wrote {args.json}\n")
+    return 0
+
+
 def main(args):
     try:
+        if args.end_to_end:
+            return run_end_to_end(args)
         if args.compare:
             return compare(args.compare[0], args.compare[1], impl=args.impl)
         return run(args)

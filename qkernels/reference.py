@@ -301,3 +301,42 @@ def sparse_conv1x1(x, weight, bias=None, output_min=-np.inf, output_max=np.inf):
         y = y + np.asarray(bias, dtype=np.float64)[:, None]
     y = np.clip(y, float(np.float32(output_min)), float(np.float32(output_max)))
     return y.reshape(x.shape[:-3] + (w.shape[0],) + x.shape[-2:]).astype(np.float32)
+
+
+# ---------------------------------------------------------------- whole networks (qkernels.models)
+def _model_twins():
+    def drop(spec, *keys):
+        return {k: v for k, v in spec.items() if k not in keys}
+
+    return {
+        "conv2d": lambda x, s: conv2d(x, **drop(s, "kernel")),
+        "depthwise_conv2d": lambda x, s: depthwise_conv2d(x, **s),
+        "linear": lambda x, s: linear(x, **drop(s, "kernel")),
+        "add": lambda a, b, s: add_quantized(a, b, **drop(s, "dtype")),
+        "global_avg_pool2d": lambda x, s: global_avg_pool2d(x, **drop(s, "dtype")),
+        "chw_conv2d_hwc2chw": lambda x, s: conv2d_hwc2chw(x, **drop(s, "stride", "padding")),
+        "chw_depthwise_conv2d": lambda x, s: depthwise_conv2d_chw(x, **s),
+        "sparse_conv1x1": lambda x, s: sparse_conv1x1(x, **drop(s, "mode")),
+        "add_f32": lambda a, b, s: add_f32(a, b, **s),
+        "chw_global_avg_pool": lambda x, s: global_avg_pool_chw(x, **s),
+        "to_image": lambda x, s: np.asarray(x).reshape(np.shape(x) + (1, 1)),
+        "from_image": lambda x, s: np.asarray(x).reshape(np.shape(x)[:-2]),
+    }
+
+
+def run_model(net, x, return_all=False):
+    """Run a qkernels.models.Network layer by layer through the numpy twins above.
+
+    Each layer's twin gets the layer's spec (the operator's constructor
+    arguments) and the twins' outputs of its input layers, so for the int8
+    networks the result equals net(x) bit for bit; for the fp32 networks each
+    layer is computed in float64 and rounded to float32.  return_all=True
+    returns {layer name: output} (plus "input") instead of the last output.
+    """
+    twins = _model_twins()
+    env = {"input": np.asarray(x)}
+    y = env["input"]
+    for layer in net.layers:
+        y = twins[layer.kind](*[env[s] for s in layer.inputs], layer.spec)
+        env[layer.name] = y
+    return env if return_all else y
