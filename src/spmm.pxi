@@ -1,5 +1,4 @@
 # Sparse fp32 1x1 convolution (CHW): packing and the driver.
-import numpy as _np
 
 cdef extern from "qkernels/spmm.h":
     ctypedef struct qk_f32_minmax:
@@ -34,6 +33,9 @@ def f32_spmm_pack(const float[:, ::1] weight, const float[::1] bias, uint32_t ma
         rc = qk_f32_spmm_pack(cout, cin, &weight[0, 0], &bias[0], max_group, &sizes, NULL, NULL, NULL)
     if rc != 0:
         raise ValueError("max_group must be 1, 2 or 4 and Cin below 2**29")
+    # numpy only here, at pack time: the module itself must import without
+    # numpy (tests/smoke_ext.py checks the extension on numpy-less platforms).
+    import numpy as _np
     desc = _np.empty(sizes.groups, _np.uint32)
     values = _np.empty(sizes.values, _np.float32)
     diffs = _np.empty(max(<Py_ssize_t> sizes.columns, <Py_ssize_t> 1), _np.int32)  # never empty: a valid pointer for C
