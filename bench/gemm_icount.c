@@ -59,12 +59,12 @@ int main(int argc, char** argv) {
     mult[i] = 1500000000 + (int32_t) (i % 7) * 1000;
     shift[i] = 10 + (int32_t) (i % 3);
   }
-  const size_t bytes = qk_gemm_packed_bytes(n, k, 1, uk->nr, uk->kr, mode);
+  const size_t bytes = qk_gemm_packed_bytes(n, k, 1, uk->nr, uk->kr, uk->pack, mode);
   void* packed = malloc(bytes);
   const int32_t azp = is_signed ? 3 : 128, wzp = is_signed ? 0 : 120, ozp = is_signed ? -1 : 127;
-  int rc = is_signed ? qk_pack_gemm_qs8(n, k, 1, uk->nr, uk->kr, uk->sr, (const int8_t*) w, NULL, azp, mode, scale,
+  int rc = is_signed ? qk_pack_gemm_qs8(n, k, 1, uk->nr, uk->kr, uk->sr, uk->pack, (const int8_t*) w, NULL, azp, mode, scale,
                                         mult, shift, packed)
-                     : qk_pack_gemm_qu8(n, k, 1, uk->nr, uk->kr, uk->sr, w, NULL, azp, wzp, mode, scale, mult,
+                     : qk_pack_gemm_qu8(n, k, 1, uk->nr, uk->kr, uk->sr, uk->pack, w, NULL, azp, wzp, mode, scale, mult,
                                         shift, packed);
   if (rc != 0) return 5;
   qk_gemm_params p;

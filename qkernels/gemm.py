@@ -71,7 +71,7 @@ class _QuantizedGemm:
         kernel = kwargs.get("kernel")
         if kernel is not None and not isinstance(kernel, str):
             raise TypeError(f"kernel must be a kernel name or None, got {type(kernel).__name__}")
-        name, mr, nr, kr, sr = _ext.gemm_variant_tile(family, kernel)
+        name, mr, nr, kr, sr, fmt = _ext.gemm_variant_tile(family, kernel)
 
         real = np.broadcast_to(_ref.real_scale(input_scale, weight_scale, output_scale), (n,))
         empty_f, empty_i = np.zeros(0, np.float32), np.zeros(0, np.int32)
@@ -82,7 +82,7 @@ class _QuantizedGemm:
             scale, mult, shift = empty_f, np.ascontiguousarray(m, np.int32), np.ascontiguousarray(s, np.int32)
 
         n_g = n // groups
-        group_bytes = _ext.gemm_packed_bytes(n_g, kc, taps, nr, kr, mode)
+        group_bytes = _ext.gemm_packed_bytes(n_g, kc, taps, nr, kr, mode, fmt)
         group_stride = -(-group_bytes // 64) * 64
         packed = _aligned_zeros(group_stride * groups)
         w2 = np.ascontiguousarray(weight).reshape(groups, n_g * taps * kc).view(np.uint8)
@@ -91,7 +91,7 @@ class _QuantizedGemm:
             _ext.gemm_pack(family, nr, kr, sr, w2[g], n_g, kc, taps, None if bias is None else bias[sl], izp, wzp, mode,
                            scale[sl] if scale.size else scale, mult[sl] if mult.size else mult,
                            shift[sl] if shift.size else shift,
-                           packed[g * group_stride:g * group_stride + group_bytes])
+                           packed[g * group_stride:g * group_stride + group_bytes], fmt)
         packed.flags.writeable = False
         self._kernel, self._mr = name, int(mr)
         self._packed, self._group_stride = packed, group_stride

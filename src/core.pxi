@@ -6,7 +6,7 @@ cdef extern from "qkernels/dispatch.h":
         const char* name
         int isa
         const void* fn
-        uint32_t mr, nr, kr, sr
+        uint32_t mr, nr, kr, sr, pack
     ctypedef struct qk_family:
         const char* name
         const qk_ukernel* variants

@@ -10,13 +10,14 @@ cdef extern from "qkernels/gemm.h":
         pass
     void qk_gemm_params_init(qk_gemm_params* p, int32_t a_zero_point, int32_t w_zero_point,
                              int32_t requantization, int32_t zero_point, int32_t qmin, int32_t qmax)
-    size_t qk_gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr,
+    size_t qk_gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t pack,
                                 int32_t requantization)
-    int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr,
+    size_t qk_gemm_pack_weight_bytes(uint32_t pack)
+    int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t pack,
                          const int8_t* w, const int32_t* bias, int32_t a_zero_point, int32_t requantization,
                          const float* scale, const int32_t* multiplier, const int32_t* shift,
                          void* packed) nogil
-    int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr,
+    int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t pack,
                          const uint8_t* w, const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point,
                          int32_t requantization, const float* scale, const int32_t* multiplier,
                          const int32_t* shift, void* packed) nogil
@@ -40,17 +41,24 @@ cdef int32_t _gemm_mode(str mode) except -1:
     raise ValueError(f"requantization must be 'fp32' or 'gemmlowp', got {mode!r}")
 
 
-def gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, str mode):
-    """Bytes of the packed weights of n channels for tile (nr, kr)."""
+cdef int _check_pack_format(uint32_t pack) except -1:
+    if qk_gemm_pack_weight_bytes(pack) == 0:
+        raise ValueError(f"unknown packed-weights format {pack}")
+    return 0
+
+
+def gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, str mode, uint32_t pack=0):
+    """Bytes of the packed weights of n channels for tile (nr, kr) in format `pack`."""
     if nr == 0 or kr == 0:
         raise ValueError("nr and kr must be positive")
-    return qk_gemm_packed_bytes(n, kc, ks, nr, kr, _gemm_mode(mode))
+    _check_pack_format(pack)
+    return qk_gemm_packed_bytes(n, kc, ks, nr, kr, pack, _gemm_mode(mode))
 
 
 def gemm_pack(str family, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t[::1] w, size_t n, size_t kc,
               size_t ks, bias, int32_t a_zero_point, int32_t w_zero_point, str mode, const float[::1] scale,
-              const int32_t[::1] multiplier, const int32_t[::1] shift, uint8_t[::1] packed):
-    """Pack weights [n][ks][kc] (bytes) of `family` for tile (nr, kr, sr) into `packed`."""
+              const int32_t[::1] multiplier, const int32_t[::1] shift, uint8_t[::1] packed, uint32_t pack=0):
+    """Pack weights [n][ks][kc] (bytes) of `family` for tile (nr, kr, sr), format `pack`, into `packed`."""
     cdef int32_t m = _gemm_mode(mode)
     cdef const int32_t[::1] b
     cdef const int32_t* bp = NULL
@@ -60,6 +68,7 @@ def gemm_pack(str family, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t[:
         raise ValueError("n, kc and ks must be positive")
     if nr == 0 or kr == 0 or sr != 1:
         raise ValueError(f"unsupported packing tile nr={nr} kr={kr} sr={sr} (nr, kr > 0 and sr = 1)")
+    _check_pack_format(pack)
     if <size_t> w.shape[0] != n * ks * kc:
         raise ValueError(f"w must hold n*ks*kc = {n * ks * kc} bytes, got {w.shape[0]}")
     if bias is not None:
@@ -74,18 +83,18 @@ def gemm_pack(str family, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t[:
     for i in range(shift.shape[0]):
         if shift[i] < 0 or shift[i] > 31:
             raise ValueError("shift must be in [0, 31]")
-    if <size_t> packed.shape[0] < qk_gemm_packed_bytes(n, kc, ks, nr, kr, m):
+    if <size_t> packed.shape[0] < qk_gemm_packed_bytes(n, kc, ks, nr, kr, pack, m):
         raise ValueError("packed buffer too small")
     cdef int rc
     cdef bint signed = family == "qs8_gemm"
     with nogil:
         if signed:
-            rc = qk_pack_gemm_qs8(n, kc, ks, nr, kr, sr, <const int8_t*> &w[0], bp, a_zero_point, m,
+            rc = qk_pack_gemm_qs8(n, kc, ks, nr, kr, sr, pack, <const int8_t*> &w[0], bp, a_zero_point, m,
                                   &scale[0] if scale.shape[0] else NULL,
                                   &multiplier[0] if multiplier.shape[0] else NULL,
                                   &shift[0] if shift.shape[0] else NULL, &packed[0])
         else:
-            rc = qk_pack_gemm_qu8(n, kc, ks, nr, kr, sr, &w[0], bp, a_zero_point, w_zero_point, m,
+            rc = qk_pack_gemm_qu8(n, kc, ks, nr, kr, sr, pack, &w[0], bp, a_zero_point, w_zero_point, m,
                                   &scale[0] if scale.shape[0] else NULL,
                                   &multiplier[0] if multiplier.shape[0] else NULL,
                                   &shift[0] if shift.shape[0] else NULL, &packed[0])
@@ -114,8 +123,8 @@ def gemm_run(str family, variant, size_t groups, size_t m, size_t n, size_t kc,
         raise ValueError("a is too small for m rows")
     if <size_t> c.shape[0] < _span(m, c_stride, groups * n):
         raise ValueError("c is too small for m rows")
-    if packed_group_stride < qk_gemm_packed_bytes(n, kc, 1, k.nr, k.kr, md) or \
-            <size_t> packed.shape[0] < _span(groups, packed_group_stride, qk_gemm_packed_bytes(n, kc, 1, k.nr, k.kr, md)):
+    if packed_group_stride < qk_gemm_packed_bytes(n, kc, 1, k.nr, k.kr, k.pack, md) or \
+            <size_t> packed.shape[0] < _span(groups, packed_group_stride, qk_gemm_packed_bytes(n, kc, 1, k.nr, k.kr, k.pack, md)):
         raise ValueError("packed weights too small for this kernel")
     qk_gemm_params_init(&p, a_zero_point, w_zero_point, md, zero_point, qmin, qmax)
     with nogil:
@@ -146,8 +155,8 @@ def igemm_run(str family, variant, size_t batch, size_t groups, size_t m, size_t
         raise ValueError("a is too small for the batch")
     if <size_t> c.shape[0] < _span(batch, c_batch_stride, _span(m, c_stride, groups * n)):
         raise ValueError("c is too small")
-    if packed_group_stride < qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, md) or \
-            <size_t> packed.shape[0] < _span(groups, packed_group_stride, qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, md)):
+    if packed_group_stride < qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, k.pack, md) or \
+            <size_t> packed.shape[0] < _span(groups, packed_group_stride, qk_gemm_packed_bytes(n, kc, ks, k.nr, k.kr, k.pack, md)):
         raise ValueError("packed weights too small for this kernel")
     qk_gemm_params_init(&p, a_zero_point, w_zero_point, md, zero_point, qmin, qmax)
     cdef size_t a_offset = <size_t> <const void*> &a[0] - base
@@ -158,9 +167,9 @@ def igemm_run(str family, variant, size_t batch, size_t groups, size_t m, size_t
 
 
 def gemm_variant_tile(str family, variant=None):
-    """(name, mr, nr, kr, sr) of the given or selected variant."""
+    """(name, mr, nr, kr, sr, pack) of the given or selected variant (pack: its packed-weights format)."""
     cdef const qk_ukernel* k = _ukernel(family, variant)
-    return (k.name.decode(), k.mr, k.nr, k.kr, k.sr)
+    return (k.name.decode(), k.mr, k.nr, k.kr, k.sr, k.pack)
 
 
 def address(const uint8_t[::1] buf):

@@ -23,12 +23,12 @@ def gemm_kernels():
                 c0 = Case(family, rng, m, n, k, mode)
                 want = c0.want()
                 for name in _ext.variants(family):
-                    mr, nr, kr, sr = tile(family, name)
+                    mr, nr, kr, sr, fmt = tile(family, name)
                     for side in ("after", "before"):
                         case(f"{name} {mode} m={m} n={n} k={k} side={side}")
                         a = guarded(np.zeros(m * k, np.uint8), side)
                         c = guarded(np.full(m * n, 0xA5, np.uint8), side)
-                        p = guarded(np.zeros(_ext.gemm_packed_bytes(n, k, 1, nr, kr, mode), np.uint8), side)
+                        p = guarded(np.zeros(_ext.gemm_packed_bytes(n, k, 1, nr, kr, mode, fmt), np.uint8), side)
                         got = c0.run(name, a_buf=a, c_buf=c, packed_buf=p)
                         assert np.array_equal(got, want), (name, m, n, k, side)
 

@@ -14,7 +14,7 @@ from test_gemm_tiles import FAMILIES, MODES, data, quant_args, tiles
 def tile_edges():
     rng = np.random.default_rng(5)
     for family, dtype in FAMILIES.items():
-        for name, mr, nr, kr, _ in tiles(family):
+        for name, mr, nr, kr, _, _ in tiles(family):
             for (m, k, n) in [(1, 1, 1), (mr, 3, nr + 1), (mr + 1, 17, 2 * nr - 1), (2 * mr - 1, 37, nr + 5),
                               (1, 2 * max(kr, 8) + 7, 3), (mr - 1 or 1, 24, nr // 2 or 1)]:
                 x, w = data(rng, dtype, (m, k)), data(rng, dtype, (n, k))

@@ -20,7 +20,7 @@ DT = {"qs8_gemm": np.dtype(np.int8), "qu8_gemm": np.dtype(np.uint8)}
 
 
 def tile(family, name):
-    return _ext.gemm_variant_tile(family, name)[1:]  # mr, nr, kr, sr
+    return _ext.gemm_variant_tile(family, name)[1:]  # mr, nr, kr, sr, pack
 
 
 def scalar_name(family):
@@ -59,8 +59,8 @@ class Case:
         return reference.requantize(acc, self.real, self.ozp, self.dt, self.qmin, self.qmax, self.mode)
 
     def pack(self, name, buf=None):
-        mr, nr, kr, sr = tile(self.family, name)
-        size = _ext.gemm_packed_bytes(self.n, self.k, 1, nr, kr, self.mode)
+        mr, nr, kr, sr, fmt = tile(self.family, name)
+        size = _ext.gemm_packed_bytes(self.n, self.k, 1, nr, kr, self.mode, fmt)
         packed = np.zeros(size, np.uint8) if buf is None else buf
         if self.mode == "fp32":
             s, mu, sh = _quant.fp32_scales(self.real).astype(np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
@@ -68,7 +68,7 @@ class Case:
             mu, sh = _quant.gemmlowp_params(self.real)
             s = np.zeros(0, np.float32)
         _ext.gemm_pack(self.family, nr, kr, sr, self.w.reshape(-1).view(np.uint8), self.n, self.k, 1, self.bias,
-                       self.azp, self.wzp, self.mode, s, mu.astype(np.int32), sh.astype(np.int32), packed)
+                       self.azp, self.wzp, self.mode, s, mu.astype(np.int32), sh.astype(np.int32), packed, fmt)
         return packed, size
 
     def run(self, name, a_stride=None, c_stride=None, threads=1, a_buf=None, c_buf=None, packed_buf=None):
@@ -179,8 +179,8 @@ def test_every_family_has_scalar_and_tiles_pack():
         names = _ext.variants(family)
         assert names[-1] == scalar_name(family)
         for name in names:
-            mr, nr, kr, sr = tile(family, name)
-            assert 1 <= mr <= 16 and nr >= 1 and kr >= 1 and sr == 1
+            mr, nr, kr, sr, fmt = tile(family, name)
+            assert 1 <= mr <= 16 and nr >= 1 and kr >= 1 and sr == 1 and fmt >= 0
 
 
 # ---------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def check_linear(name, x, w, bias, q, out=None):
 def test_every_k_tail(family, mode, rng):
     """kc = 1 .. 2*step+1 for every variant, with random M and N around its tile."""
     dtype = FAMILIES[family]
-    for name, mr, nr, kr, _ in tiles(family):
+    for name, mr, nr, kr, _, _ in tiles(family):
         step = max(16, 2 * kr)
         for k in list(range(1, 2 * step + 2)) + [3 * step + 5, 100, 257]:
             m = int(rng.integers(1, 2 * mr + 2))
@@ -80,7 +80,7 @@ def test_every_k_tail(family, mode, rng):
 def test_every_n_tail_and_row_count(family, rng):
     """nc = 1 .. 3*nr and every mr = 1 .. MR (also several row tiles)."""
     dtype = FAMILIES[family]
-    for name, mr, nr, kr, _ in tiles(family):
+    for name, mr, nr, kr, _, _ in tiles(family):
         for n in range(1, 3 * nr + 1):
             m = 1 + (n - 1) % (2 * mr + 1)
             k = int(rng.integers(1, 3 * max(kr, 8)))
@@ -95,7 +95,7 @@ def test_extreme_values(family, kind, rng):
     """All-(-128) int8 (the (-128)(-128) + (-128)(-128) = 32768 pair), uint8 255s and
     zero points at the ends, for K tails around every step."""
     dtype = FAMILIES[family]
-    for name, mr, nr, kr, _ in tiles(family):
+    for name, mr, nr, kr, _, _ in tiles(family):
         for k in (7, 8, 15, 16, 17, 31, 32, 33, 64, 72, 129):
             for mode in MODES:
                 m, n = mr + 1, nr + 3
@@ -117,7 +117,7 @@ def test_long_k_exact(family, rng):
     extreme values: the int8 sum is exactly 2^30)."""
     dtype = FAMILIES[family]
     ks = [scaled(70001, 70001), 4099, 65536]
-    for name, mr, nr, kr, _ in tiles(family):
+    for name, mr, nr, kr, _, _ in tiles(family):
         for k in ks:
             kind = "min" if k == 65536 else "ends"
             m, n = min(mr, 2) + 1, nr + 1
@@ -135,7 +135,7 @@ def test_conv_taps_padding_batch(family, rng):
     dtype = FAMILIES[family]
     cases = [(1, 5, 6, 3, 7, 3, 1, 1), (2, 4, 5, 17, 9, 3, 2, 1), (1, 3, 3, 8, 33, 1, 1, 1),
              (2, 6, 5, 6, 4, 3, 1, 2), (1, 7, 4, 33, 17, 3, 2, 1)]
-    for name, mr, nr, kr, _ in tiles(family):
+    for name, mr, nr, kr, _, _ in tiles(family):
         for (b, h, wd, cin, cout, ksz, stride, groups) in cases:
             mode = MODES[(cin + cout) % 2]
             x = data(rng, dtype, (b, h, wd, cin * groups))

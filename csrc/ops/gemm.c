@@ -92,7 +92,7 @@ static void init_job(struct gemm_job* j, const qk_ukernel* ukernel, size_t group
   j->m_tiles = qk_divide_round_up(m, ukernel->mr);
   j->packed = (const uint8_t*) packed;
   j->packed_group_stride = packed_group_stride;
-  j->block_bytes = qk_gemm_block_bytes(kc, ks, ukernel->nr, ukernel->kr, params->requantization);
+  j->block_bytes = qk_gemm_block_bytes(kc, ks, ukernel->nr, ukernel->kr, ukernel->pack, params->requantization);
   j->c = (uint8_t*) c;
   j->c_stride = c_stride;
   j->params = params;

@@ -19,13 +19,26 @@ QK_INLINE uint8_t* put_f32(uint8_t* p, float v) {
   return p + sizeof v;
 }
 
+/* Store one weight in packed format `format` (enum qk_gemm_pack).  `byte` is
+ * the weight as given (int8 or uint8 bits, or the padding value); `i` its
+ * position in its kr group, for formats that encode positions differently. */
+QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t i) {
+  (void) i;
+  switch (format) {
+    default: /* QK_GEMM_PACK_I8 */
+      *p = byte;
+      return p + 1;
+  }
+}
+
 /* Shared body: w is viewed as bytes; `is_signed` says how to read them for
  * the bias sums; `pad` is the byte stored in padding positions. */
-static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t* w,
-                int is_signed, const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point,
+static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t format,
+                const uint8_t* w, int is_signed, const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point,
                 int32_t requantization, const float* scale, const int32_t* multiplier, const int32_t* shift,
                 void* packed) {
   if (nr == 0 || kr == 0 || sr != 1) return -1;
+  if (qk_gemm_pack_weight_bytes(format) == 0) return -1;
   if (requantization != QK_REQUANT_FP32 && requantization != QK_REQUANT_GEMMLOWP) return -1;
   if (requantization == QK_REQUANT_FP32 && scale == NULL) return -1;
   if (requantization == QK_REQUANT_GEMMLOWP && (multiplier == NULL || shift == NULL)) return -1;
@@ -53,7 +66,7 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
         for (size_t j = 0; j < nr; j++) {
           for (size_t i = 0; i < kr; i++) {
             const size_t k = k0 + i;
-            *out++ = (j < nb && k < kc) ? w[(n0 + j) * k_total + t * kc + k] : pad;
+            out = put_weight(out, format, (j < nb && k < kc) ? w[(n0 + j) * k_total + t * kc + k] : pad, i);
           }
         }
       }
@@ -69,16 +82,18 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
   return 0;
 }
 
-int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, const int8_t* w,
+int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t format,
+                     const int8_t* w,
                      const int32_t* bias, int32_t a_zero_point, int32_t requantization, const float* scale,
                      const int32_t* multiplier, const int32_t* shift, void* packed) {
-  return pack(n, kc, ks, nr, kr, sr, (const uint8_t*) w, 1, bias, a_zero_point, 0, requantization, scale,
+  return pack(n, kc, ks, nr, kr, sr, format, (const uint8_t*) w, 1, bias, a_zero_point, 0, requantization, scale,
               multiplier, shift, packed);
 }
 
-int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t* w,
+int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t format,
+                     const uint8_t* w,
                      const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point, int32_t requantization,
                      const float* scale, const int32_t* multiplier, const int32_t* shift, void* packed) {
-  return pack(n, kc, ks, nr, kr, sr, w, 0, bias, a_zero_point, w_zero_point, requantization, scale, multiplier,
+  return pack(n, kc, ks, nr, kr, sr, format, w, 0, bias, a_zero_point, w_zero_point, requantization, scale, multiplier,
               shift, packed);
 }

@@ -31,6 +31,10 @@ typedef struct qk_ukernel {
   const void* fn;   /* the microkernel; the family header says its type */
   /* Tile description, meaning fixed per family (GEMM: mr, nr, kr, sr). */
   uint32_t mr, nr, kr, sr;
+  /* Packed-weights format the kernel reads, family-specific (GEMM: enum
+   * qk_gemm_pack in gemm.h); 0 = the family's default layout.  Lets a variant
+   * take weights pre-transformed at pack time (widened, complemented, ...). */
+  uint32_t pack;
 } qk_ukernel;
 
 typedef struct qk_family {
@@ -43,7 +47,8 @@ typedef struct qk_family {
  *   static const qk_ukernel qs8_gemm_variants[] = {
  *     QK_UKERNEL(qs8_gemm_ukernel_4x8c4__neondot, QK_ISA_NEONDOT, 4, 8, 4, 1), ...};
  *   QK_FAMILY(qs8_gemm)        -> const qk_family qk_family_qs8_gemm  */
-#define QK_UKERNEL(fn, isa, mr, nr, kr, sr) {#fn, isa, (const void*) fn, mr, nr, kr, sr}
+#define QK_UKERNEL(fn, isa, mr, nr, kr, sr) {#fn, isa, (const void*) fn, mr, nr, kr, sr, 0}
+#define QK_UKERNEL_PACK(fn, isa, mr, nr, kr, sr, pack) {#fn, isa, (const void*) fn, mr, nr, kr, sr, pack}
 #define QK_ENTRY(fn, isa) QK_UKERNEL(fn, isa, 0, 0, 0, 0)
 #define QK_FAMILY(name) \
   const qk_family qk_family_##name = {#name, name##_variants, sizeof(name##_variants) / sizeof(name##_variants[0])};

@@ -42,6 +42,13 @@
  *     gemmlowp: int32   multiplier[nr]    Q31 multiplier, in [0, 2^31)
  *               int32   shift[nr]         right shift, in [0, 31]
  *
+ * Packed formats (qk_ukernel.pack, enum qk_gemm_pack below): the layout above
+ * is QK_GEMM_PACK_I8, every variant's default.  A variant may declare another
+ * format (registry QK_UKERNEL_PACK) when it wants the weights pre-transformed
+ * once at pack time instead of on every call; each format is documented at
+ * its enum value and differs from QK_GEMM_PACK_I8 only in the weight bytes
+ * (element size / encoding); bias and requantization data stay as above.
+ *
  * Padding: input channels kb*kr+i >= kc, and channels n >= N (pad columns of
  * the last block), hold the value that contributes nothing: 0 (qs8) or
  * w_zp (qu8).  Pad channels have bias 0, scale 1.0f, multiplier 0, shift 0.
@@ -120,26 +127,45 @@ QK_INLINE const uint8_t* qk_gemm_row(const void* p, const void* zero, size_t a_o
   return p == zero ? (const uint8_t*) p : (const uint8_t*) ((uintptr_t) p + a_offset);
 }
 
+/* Packed-weights formats (qk_ukernel.pack).  Add new formats here, with the
+ * encoding of the weight bytes, and handle them in csrc/pack/gemm.c. */
+enum qk_gemm_pack {
+  QK_GEMM_PACK_I8 = 0, /* the layout above: one byte per weight, as given */
+  QK_GEMM_PACK_COUNT
+};
+
+/* Bytes per packed weight of a format, 0 for an unknown format. */
+QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
+  switch (pack) {
+    case QK_GEMM_PACK_I8: return 1;
+    default: return 0;
+  }
+}
+
 /* Bytes of one packed block / of the whole packed buffer of n channels. */
-QK_INLINE size_t qk_gemm_block_bytes(size_t kc, size_t ks, uint32_t nr, uint32_t kr, int32_t requantization) {
-  return (size_t) nr * sizeof(int32_t) + ks * qk_round_up(kc, kr) * nr +
+QK_INLINE size_t qk_gemm_block_bytes(size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t pack,
+                                     int32_t requantization) {
+  return (size_t) nr * sizeof(int32_t) + ks * qk_round_up(kc, kr) * nr * qk_gemm_pack_weight_bytes(pack) +
          (size_t) nr * (requantization == QK_REQUANT_GEMMLOWP ? 2 * sizeof(int32_t) : sizeof(float));
 }
-QK_INLINE size_t qk_gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr,
+QK_INLINE size_t qk_gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t pack,
                                       int32_t requantization) {
-  return qk_divide_round_up(n, nr) * qk_gemm_block_bytes(kc, ks, nr, kr, requantization);
+  return qk_divide_round_up(n, nr) * qk_gemm_block_bytes(kc, ks, nr, kr, pack, requantization);
 }
 
 /* Packing (csrc/pack/gemm.c).  Weights w are [n][ks][kc] (Linear [N][K] with
  * ks = 1; Conv2d OHWI [Cout_g][KH*KW][Cin_g] per group).  bias may be NULL
  * (zeros).  fp32 mode reads scale[n] (multiplier/shift may be NULL); gemmlowp
  * mode reads multiplier[n] and shift[n] (scale may be NULL).  Per-tensor
- * callers pass arrays filled with one value.  Returns 0, or -1 for an
- * unsupported layout (sr != 1, nr or kr == 0, bad mode). */
-int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, const int8_t* w,
+ * callers pass arrays filled with one value.  `pack` is the variant's format
+ * (qk_ukernel.pack).  Returns 0, or -1 for an unsupported layout (sr != 1,
+ * nr or kr == 0, unknown format, bad mode). */
+int qk_pack_gemm_qs8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t pack,
+                     const int8_t* w,
                      const int32_t* bias, int32_t a_zero_point, int32_t requantization, const float* scale,
                      const int32_t* multiplier, const int32_t* shift, void* packed);
-int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t* w,
+int qk_pack_gemm_qu8(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32_t sr, uint32_t pack,
+                     const uint8_t* w,
                      const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point, int32_t requantization,
                      const float* scale, const int32_t* multiplier, const int32_t* shift, void* packed);
 
