@@ -47,7 +47,8 @@ from tflite_writer import write_tflite  # noqa: E402
 HAVE_LITERT = importlib.util.find_spec("ai_edge_litert") is not None
 UNDER_QEMU = os.environ.get("QKERNELS_UNDER_QEMU") == "1"
 LITERT_SKIP = ("ai_edge_litert is not installed" + (
-    " (the QEMU guest root is Debian bookworm, which has no package of it; the loader itself is "
+    " in the QEMU guest root (Debian bookworm packages no TFLite interpreter, and the harness installs "
+    "no PyPI binaries into the guest); the loader itself is "
     "tested here)" if UNDER_QEMU else ": pip install 'qkernels[tflite]'"))
 
 
@@ -259,10 +260,9 @@ def test_import_without_tflite():
     code = ("import sys; sys.modules['tflite'] = None\n"
             "import qkernels as qk\n"
             "try:\n    qk.models.load_tflite(b'12345678')\nexcept ImportError as e:\n    print('IMPORT', e)\n")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(qk.__file__)),
-                                                    env.get("PYTHONPATH", "")] if p)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    # from tests/, like test_no_numpy: the qkernels this suite tests, not a source tree
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.abspath(__file__)), timeout=600)
     assert out.returncode == 0, out.stderr
     assert "IMPORT" in out.stdout and "qkernels[tflite]" in out.stdout
 
