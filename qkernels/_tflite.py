@@ -189,10 +189,6 @@ class _File:
                               f"{raw.size} bytes of data, expected {count * dt.itemsize}")
         return np.frombuffer(raw.tobytes(), dt).reshape(t.shape)
 
-    def is_const(self, index):
-        buf = self._model.Buffers(self.tensors[index].buffer)
-        return buf.DataLength() > 0 or (hasattr(buf, "Size") and int(buf.Size()) > 0)
-
 
 # ---------------------------------------------------------------- quantization helpers
 

@@ -49,7 +49,7 @@ UNDER_QEMU = os.environ.get("QKERNELS_UNDER_QEMU") == "1"
 LITERT_SKIP = ("ai_edge_litert is not installed" + (
     " in the QEMU guest root (Debian bookworm packages no TFLite interpreter, and the harness installs "
     "no PyPI binaries into the guest); the loader itself is "
-    "tested here)" if UNDER_QEMU else ": pip install 'qkernels[tflite]'"))
+    "tested here" if UNDER_QEMU else ": pip install ai-edge-litert (extra qkernels[tflite-interpreter])"))
 
 
 def small_v2(seed=0, input_size=40, blocks=4, width_mult=0.35):
