@@ -7,7 +7,8 @@ that take the most time, and the same network built from the same weights and
 quantization parameters in ONNX Runtime (QLinearConv / QLinearAdd /
 QLinearGlobalAveragePool graph, int8) when onnxruntime and onnx are
 installed, with its latency and how its logits agree with ours (exact %,
-within 1 LSB %, top-1 match).  For mobilenet_v2 also the sparse fp32 CHW
+within 1 LSB %, top-1 match).  With --tflite PATH the int8 network is the
+file's (qk.models.load_tflite) and the TFLite interpreter is a peer too.  For mobilenet_v2 also the sparse fp32 CHW
 network at each --sparsity (default 0, 0.7, 0.8, 0.9; SpMM kernels) next to
 the dense fp32 baseline (the same graph with its 1x1 layers as BLAS matmuls).
 """
@@ -121,6 +122,35 @@ def ort_int8(net, threads):
     return run, ort.__version__
 
 
+def tflite_interpreter(net, threads):
+    """The TFLite interpreter (ai_edge_litert, default XNNPACK delegate) on net's .tflite file.
+
+    Returns (fn(x int8 [1, H, W, C]) -> int8 logits [1, N], version).  The logits are
+    the file's tensor that net.tflite["output_tensor"] names (before any SOFTMAX),
+    read with experimental_preserve_all_tensors."""
+    try:
+        import warnings
+
+        import ai_edge_litert
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as e:
+        raise BenchError(f"TFLite interpreter unavailable ({e})") from None
+    info = net.tflite
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        it = Interpreter(model_path=info["path"], num_threads=threads, experimental_preserve_all_tensors=True)
+    it.allocate_tensors()
+    inp = it.get_input_details()[0]
+
+    def run(x):
+        if inp["dtype"] == np.float32:  # a QUANTIZE from float input: feed x's exact real values
+            x = (x.astype(np.float32) - np.float32(net.input_zero_point)) * np.float32(net.input_scale)
+        it.set_tensor(inp["index"], x)
+        it.invoke()
+        return it.get_tensor(info["output_tensor"]).reshape(x.shape[0], -1)
+    return run, getattr(ai_edge_litert, "__version__", "?")
+
+
 def agreement(got, ours):
     """{exact %, within-1-LSB %, top-1 match} of a peer's int8 logits vs ours."""
     d = np.abs(got.astype(np.int32) - ours.astype(np.int32))
@@ -151,15 +181,27 @@ def run_e2e(args, out, measure, render_table, progress):
     sparsities = B._parse_sparsity(args.sparsity) if args.sparsity else list(SPARSITIES)
     repeat = args.repeat if args.repeat is not None else 5
     min_time = args.min_time if args.min_time is not None else 0.3
-    build = getattr(qk.models, model)
-    progress(f"building {model} int8")
-    net = build(seed=args.seed, input_size=size, width_mult=args.width_mult)
-    x = net.random_input()
+    tfl = getattr(args, "tflite", None)
+    if tfl:
+        progress(f"loading {tfl}")
+        try:
+            net = qk.models.load_tflite(tfl, model)
+        except (OSError, ImportError, ValueError) as e:
+            raise BenchError(f"--tflite: {e}") from None
+        size = net.input_shape[0]
+        source = f"weights from {tfl}"
+    else:
+        build = getattr(qk.models, model)
+        progress(f"building {model} int8")
+        net = build(seed=args.seed, input_size=size, width_mult=args.width_mult)
+        source = f"seed {args.seed}"
+    x = net.random_input(seed=args.seed + 1)
     ours = net(x)
-    res = {"model": model, "input_size": size, "width_mult": args.width_mult, "macs": net.macs,
-           "int8": {}, "sparse": {}, "peers": {}}
-    out.write(f"== {model} int8 (qs8) end to end | input 1x{size}x{size}x3 | {net.macs / 1e6:.1f}M MACs | "
-              f"{len(net.layers)} layers | seed {args.seed}\n")
+    res = {"model": model, "input_size": size, "width_mult": None if tfl else args.width_mult, "macs": net.macs,
+           "tflite": tfl, "int8": {}, "sparse": {}, "peers": {}}
+    h, w, c = net.input_shape
+    out.write(f"== {model} int8 (qs8) end to end | input 1x{h}x{w}x{c} | {net.macs / 1e6:.1f}M MACs | "
+              f"{len(net.layers)} layers | {source}\n")
     kernels = sorted({getattr(l.op, "kernel", None) for l in net.layers} - {None})
     out.write("kernels: " + ", ".join(kernels) + "\n")
     rows = []
@@ -182,6 +224,22 @@ def run_e2e(args, out, measure, render_table, progress):
             m = measure(lambda: fn(x), repeat, min_time)
             res["peers"][f"onnxruntime {t}"] = dict(m, version=version, **a)
             rows.append([f"onnxruntime {version} {t}T", _fmt_ms(m["min"]), _fmt_ms(m["median"]), _fmt_ms(m["max"]),
+                         f"{2 * net.macs / m['median'] / 1e9:.1f}",
+                         f"{m['median'] / res['int8'][t]['median']:.2f}x",
+                         f"{a['exact']:.1f}%", f"{a['within1']:.1f}%", "yes" if a["top1"] else "NO"])
+    if tfl and not args.no_peers:
+        for t in threads:
+            progress(f"TFLite interpreter, {t} thread(s)")
+            try:
+                fn, version = tflite_interpreter(net, t)
+                got = fn(x)
+            except BenchError as e:
+                out.write(f"  TFLite: {e}\n")
+                break
+            a = agreement(got, ours)
+            m = measure(lambda: fn(x), repeat, min_time)
+            res["peers"][f"tflite {t}"] = dict(m, version=version, **a)
+            rows.append([f"TFLite {version} {t}T", _fmt_ms(m["min"]), _fmt_ms(m["median"]), _fmt_ms(m["max"]),
                          f"{2 * net.macs / m['median'] / 1e9:.1f}",
                          f"{m['median'] / res['int8'][t]['median']:.2f}x",
                          f"{a['exact']:.1f}%", f"{a['within1']:.1f}%", "yes" if a["top1"] else "NO"])
@@ -209,7 +267,7 @@ def run_e2e(args, out, measure, render_table, progress):
                       getattr(layer.op, "kernel", "") or ""])
     out.write(render_table(["layer", "kind", "MACs", "median", "share", "kernel"], lrows, "llrrrl") + "\n")
 
-    if model == "mobilenet_v2" and not args.no_sparse:
+    if model == "mobilenet_v2" and not args.no_sparse and not tfl:
         t = threads[0]
         out.write(f"\n== mobilenet_v2 fp32 CHW, sparse 1x1 layers (qk.SparseConv1x1) vs dense fp32 baseline | "
                   f"{t} thread(s)\n")

@@ -734,6 +734,10 @@ def add_subparser(sub):
     e.add_argument("--width-mult", type=float, default=1.0, metavar="A", help="width multiplier (default 1.0)")
     e.add_argument("--top", type=int, default=10, metavar="N", help="layers shown in the breakdown (default 10)")
     e.add_argument("--no-sparse", action="store_true", help="skip the sparse fp32 networks")
+    e.add_argument("--tflite", metavar="PATH",
+                   help="time the network of a full-integer int8 .tflite file of --model's architecture "
+                        "(qk.models.load_tflite; needs the 'tflite' package) instead of random weights; the "
+                        "TFLite interpreter joins the peers when ai_edge_litert is installed")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
     p.set_defaults(func=main)
     return p

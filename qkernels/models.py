@@ -502,3 +502,8 @@ def mobilenet_v2_sparse(seed=0, *, sparsity=0.8, input_size=224, width_mult=1.0,
                         num_classes * last))
     layers.append(Layer("logits", "from_image", ("fc",), {}))
     return Network("mobilenet_v2_sparse", layers, np.float32, (input_size, input_size, 3), seed=seed)
+
+
+from ._tflite import load_tflite  # noqa: E402  (needs the optional `tflite` package only when called)
+
+__all__ += ["load_tflite"]

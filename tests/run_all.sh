@@ -34,7 +34,13 @@ stage() { # name, command...
 
 install() {
     "$PY" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-    "$PY" -m pip install --quiet "$REPO[test]"
+    # [tflite]: the .tflite loader's optional packages (pure Python), so that
+    # tests/test_tflite.py runs.  The TFLite interpreter it compares with
+    # (extra [tflite-interpreter]) has binary wheels for fewer platforms than
+    # qkernels: without it only the interpreter comparisons skip, saying why.
+    "$PY" -m pip install --quiet "$REPO[test,tflite]" || return 1
+    "$PY" -m pip install --quiet ai-edge-litert \
+        || echo "warning: no ai-edge-litert for this Python/platform; TFLite comparisons will skip"
 }
 
 native() { # level

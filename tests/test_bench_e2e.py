@@ -78,3 +78,27 @@ def test_bad_options(capsys, argv, message):
     args = _args(*argv)
     assert B.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_end_to_end_tflite_file(tmp_path):
+    """--tflite PATH: the file's network is timed (and the TFLite interpreter, when installed, is a peer)."""
+    pytest.importorskip("tflite", reason="--tflite needs the optional 'tflite' package")
+    from tflite_writer import write_tflite
+    net = qk.models.mobilenet_v2(2, input_size=24, width_mult=0.35, last_channels=32, num_classes=10)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(write_tflite(net, stride2="pad", float_io=True))
+    out = io.StringIO()
+    jpath = tmp_path / "e.json"
+    argv = ["--tflite", str(path), "--json", str(jpath)] + (["--no-peers"] if UNDER_QEMU else [])
+    assert B.run_end_to_end(_args(*argv), out) == 0
+    text = out.getvalue()
+    assert f"input 1x24x24x3 | {net.macs / 1e6:.1f}M MACs | {len(net.layers)} layers | weights from {path}" in text
+    assert "sparse" not in text  # the sparse section is for the random-weight networks only
+    res = json.loads(jpath.read_text())["end_to_end"]
+    assert res["tflite"] == str(path) and res["input_size"] == 24
+    if "tflite 1" in res["peers"]:
+        assert res["peers"]["tflite 1"]["top1"] is True and res["peers"]["tflite 1"]["within1"] > 50
+    with pytest.raises(B.BenchError, match="--tflite: .*is not mobilenet_v1"):
+        B.run_end_to_end(_args("--tflite", str(path), "--model", "mobilenet_v1", "--no-peers"), io.StringIO())
+    with pytest.raises(B.BenchError, match="--tflite: .*No such file"):
+        B.run_end_to_end(_args("--tflite", str(tmp_path / "none.tflite"), "--no-peers"), io.StringIO())

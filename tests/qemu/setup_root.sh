@@ -2,7 +2,8 @@
 # setup_root.sh ARCH  (ARCH = aarch64 | armv7)
 #
 # Build, once, a Debian bookworm root filesystem for the guest architecture
-# with python3 + numpy + pytest + hypothesis, for running the test suite under
+# with python3 + numpy + pytest + hypothesis (+ flatbuffers and tflite, see
+# install_extras), for running the test suite under
 # qemu-user (`qemu-aarch64 -L ROOT ROOT/usr/bin/python3 ...`).  The root is
 # cached in ${QKERNELS_QEMU_CACHE:-~/.cache/qkernels-qemu}/bookworm-<debarch>
 # and prints its path on stdout when ready.
@@ -63,7 +64,56 @@ mkdir -p "$CACHE"
 exec 9>"$ROOT.lock"
 flock 9
 
+# Extras: the .tflite loader's packages (tests/test_tflite.py), layered onto
+# a finished root with their own marker, so that adding them never rebuilds a
+# root that other runs (with an older package list) may be using.
+# python3-flatbuffers is Debian's (2.0.8, Architecture: all), taken from the
+# mirror by the root's own package index and checked against its SHA256;
+# `tflite` (TFLite's generated schema classes, pure Python, not packaged by
+# Debian) is PyPI's py2.py3-none-any wheel, fetched by the host's pip.  The
+# TFLite interpreter (ai-edge-litert) is not installed: the guest's numpy is
+# Debian's and the interpreter comparisons skip under QEMU, saying so.
+EXTRAS_MARKER=$ROOT/.qkernels-extras
+EXTRAS_STAMP="python3-flatbuffers(debian) tflite==2.18.0(pypi) layout=1"
+install_extras() {
+    if [ -f "$EXTRAS_MARKER" ] && [ "$(cat "$EXTRAS_MARKER")" = "$EXTRAS_STAMP" ]; then
+        return 0
+    fi
+    local tmp mirror
+    tmp=$(mktemp -d)
+    mirror=$(debian_mirror)
+    log "adding python3-flatbuffers and tflite to $ROOT"
+    python3 - "$ROOT" "$mirror" "$tmp/flatbuffers.deb" <<'EOF2' || { rm -rf "$tmp"; die "could not fetch python3-flatbuffers"; }
+import glob, hashlib, sys, urllib.request
+root, mirror, out = sys.argv[1:]
+for lst in glob.glob(root + "/var/lib/apt/lists/*_Packages"):
+    for stanza in open(lst, encoding="utf-8").read().split("\n\n"):
+        f = dict(l.split(": ", 1) for l in stanza.splitlines() if ": " in l and not l.startswith(" "))
+        if f.get("Package") == "python3-flatbuffers":
+            data = urllib.request.urlopen(mirror.rstrip("/") + "/" + f["Filename"], timeout=120).read()
+            if hashlib.sha256(data).hexdigest() != f["SHA256"]:
+                sys.exit("python3-flatbuffers: SHA256 mismatch")
+            open(out, "wb").write(data)
+            sys.exit(0)
+sys.exit("python3-flatbuffers is not in the root's package index")
+EOF2
+    $SUDO dpkg-deb -x "$tmp/flatbuffers.deb" "$ROOT"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "tflite==2.18.0" \
+        || { rm -rf "$tmp"; die "could not download the tflite wheel from PyPI"; }
+    mkdir "$tmp/site"
+    python3 -m zipfile -e "$tmp"/tflite-*.whl "$tmp/site"
+    $SUDO cp -r "$tmp/site/tflite" "$tmp"/site/tflite-*.dist-info "$ROOT/usr/lib/python3/dist-packages/"
+    rm -rf "$tmp"
+    "$QEMU" -L "$ROOT" "$ROOT/usr/bin/python3" -m compileall -q \
+        "$ROOT/usr/lib/python3/dist-packages/flatbuffers" "$ROOT/usr/lib/python3/dist-packages/tflite" >/dev/null \
+        || log "warning: some modules did not byte-compile"
+    "$QEMU" -L "$ROOT" "$ROOT/usr/bin/python3" -c "import flatbuffers, tflite; tflite.Model" \
+        || die "guest python cannot import flatbuffers/tflite"
+    echo "$EXTRAS_STAMP" | $SUDO tee "$EXTRAS_MARKER" >/dev/null
+}
+
 if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ]; then
+    install_extras
     log "root cached: $ROOT"
     echo "$ROOT"
     exit 0
@@ -116,5 +166,6 @@ ver=$("$QEMU" -L "$ROOT" "$ROOT/usr/bin/python3" -c \
     "import numpy, pytest, hypothesis; print(numpy.__version__)") \
     || die "guest python cannot import numpy/pytest/hypothesis"
 echo "$STAMP" | $SUDO tee "$MARKER" >/dev/null
+install_extras
 log "root ready in $((SECONDS - start)) s: numpy $ver, $(du -sh "$ROOT" | cut -f1)"
 echo "$ROOT"
