@@ -21,11 +21,12 @@ cp qkernels/*.py "$OUT/qkernels/"
 for d in qkernels/*/; do [ -d "$d" ] && cp -r "$d" "$OUT/qkernels/"; done
 ls "$OUT"/qkernels/_ext*.so >/dev/null
 
-# Optional benchmark peers and plotting (PyTorch, ONNX Runtime, matplotlib) are not built with ASan
+# Optional benchmark peers and plotting (PyTorch, ONNX Runtime, the TFLite
+# interpreter, matplotlib) are not built with ASan
 # and abort under its preloaded runtime inside their own code; hide them so
 # the suite takes its "peer not installed" paths, as on a machine without them.
-mkdir -p "$OUT/no-peers/torch" "$OUT/no-peers/onnxruntime" "$OUT/no-peers/matplotlib"
-for m in torch onnxruntime matplotlib; do
+for m in torch onnxruntime ai_edge_litert matplotlib; do
+    mkdir -p "$OUT/no-peers/$m"
     echo "raise ImportError('$m is hidden in the sanitizer run (not ASan-compatible)')" >"$OUT/no-peers/$m/__init__.py"
 done
 
