@@ -171,7 +171,7 @@ class GlobalAvgPool2d:
         return self._run(x, out, threads, None)
 
     def _run(self, x, out, threads, kernel):
-        x = V.array("x", x, self.dtype, 3, 4)
+        x = V.array("x", x, self.dtype, 3, 4, contiguous=False)  # copied after the checks below
         squeeze = x.ndim == 3
         xb = x[None] if squeeze else x
         n, h, w, c = xb.shape
@@ -183,6 +183,7 @@ class GlobalAvgPool2d:
         scale, mult, shift = self._requant(rows, x.shape)
         nthreads = V.threads(threads)
         result = V.out(out, (c,) if squeeze else (n, c), self.dtype, inputs=(x,))
+        xb = V.contiguous_array(xb)
         _, zpi, _, zpo, _, qmin, qmax, mode = self._args
         _ext.gavgpool(self._family, xb.reshape(-1).view(np.uint8), result.reshape(-1).view(np.uint8), n, rows, c,
                       mode, zpi, scale, mult, shift, zpo, qmin, qmax, nthreads, kernel)
