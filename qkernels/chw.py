@@ -106,7 +106,7 @@ class _Operator:
 
 def _image(name, x, channels_axis, channels, what):
     """Validate an unbatched (3-D) or batched (4-D) float32 image."""
-    x = V.array(name, x, _F32, 3, 4)
+    x = V.array(name, x, _F32, 3, 4, contiguous=False)  # callers copy it after the out= checks
     if channels is not None and x.shape[channels_axis] != channels:
         raise ValueError(f"{name} must have {channels} {what} (axis {channels_axis}), got shape {x.shape}")
     if 0 in x.shape[-3:]:
@@ -160,6 +160,7 @@ class DepthwiseConv2d(_Operator):
         nthreads = V.threads(threads)
         shape = self.output_shape(x.shape)
         y = V.out(out, shape, _F32, inputs=(x,))
+        x = V.contiguous_array(x)
         n = x.shape[0] if x.ndim == 4 else 1
         _ext.chw_dwconv2d(x.reshape(-1), self._packed.reshape(-1), y.reshape(-1), n, self.channels,
                           x.shape[-2], x.shape[-1], self.kernel_size, self.stride, self.padding,
@@ -184,11 +185,11 @@ class Conv2dHWC2CHW(_Operator):
         if _pair("padding", padding) != (1, 1):
             raise ValueError(f"padding must be 1 (the only one supported), got {padding!r}")
         cout = w.shape[0]
-        b = _bias(bias, cout)
-        lo, hi = _clamp(output_min, output_max)
         nb = int(_ext.CHW_HWC2CHW_COUT_BLOCK)
         blocks = -(-cout // nb)
         V.nbytes("weight", "the packed weights", (blocks * nb, 28), 4)
+        b = _bias(bias, cout)
+        lo, hi = _clamp(output_min, output_max)
         # [block][1 + 27 taps][nb lanes]: row 0 is the bias, row 1 + t the
         # tap t = (ky*3 + kx)*3 + ci of the block's output channels.
         packed = np.zeros((blocks * nb, 28), _F32)
@@ -240,6 +241,7 @@ class GlobalAvgPool(_Operator):
         x = _image("x", x, -3, None, "channels")
         nthreads = V.threads(threads)
         y = V.out(out, x.shape[:-2], _F32, inputs=(x,))
+        x = V.contiguous_array(x)
         planes = int(np.prod(x.shape[:-2]))
         _ext.chw_gavgpool(x.reshape(-1), y.reshape(-1), planes, x.shape[-2] * x.shape[-1], self.output_min,
                           self.output_max, nthreads, kernel)
@@ -247,7 +249,7 @@ class GlobalAvgPool(_Operator):
 
 
 def _transpose(x, out, threads, kernel, to_chw):
-    x = V.array("x", x, _X32, 3, 4)
+    x = V.array("x", x, _X32, 3, 4, contiguous=False)  # copied after the out= checks
     nthreads = V.threads(threads)
     if to_chw:  # [.., H, W, C]: matrix [H*W, C] -> [C, H*W]
         h, w, c = x.shape[-3:]
@@ -256,6 +258,7 @@ def _transpose(x, out, threads, kernel, to_chw):
         c, h, w = x.shape[-3:]
         shape, rows, cols = x.shape[:-3] + (h, w, c), c, h * w
     y = V.out(out, shape, x.dtype, inputs=(x,))
+    x = V.contiguous_array(x)
     batch = x.shape[0] if x.ndim == 4 else 1
     _ext.chw_transpose(x.reshape(-1).view(np.uint32), y.reshape(-1).view(np.uint32), batch, rows, cols, nthreads,
                        kernel)

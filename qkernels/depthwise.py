@@ -204,8 +204,7 @@ class DepthwiseConv2d:
         if g is None:
             kh, kw = self.kernel_size
             (oh, ow), pads, _, _ = _resolved_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
-            V.nbytes("x", "the indirection buffer",
-                     _indirection_entries(kh, kw, self._taps, self.stride, self.dilation, oh, ow), V.POINTER_BYTES)
+            self._check_indirection(oh, ow)
             geom = (h, w, self.channels, kh, kw, self._taps, self.stride[0], self.stride[1], self.dilation[0],
                     self.dilation[1], pads[0], pads[2], oh, ow)
             ind = _ext.DwconvIndirection(geom)  # built once per input size, reused by every call
@@ -215,6 +214,11 @@ class DepthwiseConv2d:
                     self._geometry.clear()
                 self._geometry[(h, w)] = g
         return g
+
+    def _check_indirection(self, oh, ow):
+        kh, kw = self.kernel_size
+        V.nbytes("x", "the indirection buffer",
+                 _indirection_entries(kh, kw, self._taps, self.stride, self.dilation, oh, ow), V.POINTER_BYTES)
 
     def __call__(self, x, out=None, threads=None):
         return self._run(x, out, threads, None)
@@ -233,11 +237,11 @@ class DepthwiseConv2d:
         kh, kw = self.kernel_size
         (oh, ow), _, _, _ = _resolved_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
         shape = (oh, ow, self.channels) if squeeze else (n, oh, ow, self.channels)
-        V.nbytes("out" if out is not None else "x", "the result", shape)
-        geom, _, ind = self._geometry_for(h, w)
-        result = V.out(out, shape, self.dtype, inputs=(x,))
+        self._check_indirection(oh, ow)
+        result = V.out(out, shape, self.dtype, inputs=(x,))  # checks the result's size first
         if n == 0:
             return result
+        geom, _, ind = self._geometry_for(h, w)
         xb = V.contiguous_array(xb)
         packed = self._packed_for(kernel)
         zp, qmin, qmax = self._out

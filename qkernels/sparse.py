@@ -42,16 +42,16 @@ def _dense_weight(weight):
         w = V.array("weight", weight, np.float32, 2, 2, contiguous=False)
         _check_weight_sizes(w.shape)
         w = np.array(w, dtype=np.float32, order="C", copy=True)  # private: later edits by the caller do not leak in
-    if w.shape[0] == 0 or w.shape[1] == 0:
-        raise ValueError(f"weight must have Cout >= 1 and Cin >= 1, got shape {w.shape}")
-    if w.shape[1] >= 2**29:
-        raise ValueError(f"weight must have Cin below 2**29, got {w.shape[1]}")
     return w
 
 
 def _check_weight_sizes(shape):
-    """Before the dense copy and the packing: both must fit one buffer."""
+    """Before the dense copy and the packing: the shape is usable and both fit one buffer."""
     cout, cin = (int(s) for s in shape)
+    if cout == 0 or cin == 0:
+        raise ValueError(f"weight must have Cout >= 1 and Cin >= 1, got shape {tuple(shape)}")
+    if cin >= 2**29:  # descriptor words hold a group's columns << 2 in 32 bits (qkernels/spmm.h)
+        raise ValueError(f"weight must have Cin below 2**29, got {cin}")
     V.nbytes("weight", "the dense float32 copy", (cout, cin), 4)
     # values hold a bias per channel plus at most one float per (channel, column)
     V.nbytes("weight", "the packed values (at most Cout*(Cin+1) floats)", cout * (cin + 1), 4)
