@@ -123,6 +123,8 @@ def test_sparse_constructor_packed_values_over_limit():
     rejects(lambda: qk.SparseConv1x1(w, mode="sparse"), "weight", "the packed values")
 
 
+@pytest.mark.skipif(not IS_64, reason="32-bit: a float32 weight with Cin = 2^29 is 2^31 bytes, more than any "
+                                      "numpy array there (sys.maxsize = 2^31-1)")
 def test_sparse_constructor_cin_limit_before_copy():
     # Cin >= 2^29 cannot be described by the packed format (columns << 2 in a
     # uint32): rejected before the dense float32 copy is made.
@@ -349,7 +351,8 @@ def test_1x1_past_2_31_bytes():
 def test_1x1_just_below_2_31():
     """H*W*C = 2^31 - 2^18, just below armv7's buffer limit: on 32-bit the 1x1 layer errors cleanly
     (its result would exceed the limit: ValueError; the input may not be allocatable: MemoryError) or
-    runs correctly; on 64-bit it runs the cheap strided layers (the full GEMM is the test above)."""
+    runs correctly (under QEMU armv7 the 2 GiB input is allocatable and it runs: the strided layers and
+    the full 1x1 GEMM); on 64-bit it runs the cheap strided layers (the full GEMM is the test above)."""
     rng = np.random.default_rng(8)
     shape = (H_BELOW, W, C)
     # A result larger than the input (512 output channels) is refused before anything is allocated
@@ -363,14 +366,24 @@ def test_1x1_just_below_2_31():
         x = np.zeros(shape, np.int8)
     except MemoryError:
         assert not IS_64, "a 2 GiB zero-filled array must be allocatable on 64-bit"
+        print("just below 2^31: MemoryError allocating the input")
         return  # 32-bit: the address space has no 2 GiB hole: a clean MemoryError
-    _fill_rows(x, rng)
+    rows = _fill_rows(x, rng)
     w = rng.integers(-128, 128, (8, 1, 1, C), dtype=np.int8)
     op = qk.Conv2d(w, stride=(H_BELOW - 1) // 26, **Q)
     try:
         y = op(x)
     except MemoryError:
         assert not IS_64
+        print("just below 2^31: MemoryError inside the call")
         return
+    print("just below 2^31: ran")
     ys = np.ascontiguousarray(x[::op.stride[0], ::op.stride[1]])
     np.testing.assert_array_equal(y, ref.conv2d(ys, w, **Q))
+    if not IS_64:  # the full 1x1 GEMM over all 2^31 - 2^18 bytes (64-bit runs it past 2^31 above)
+        try:
+            _check_pointwise(x, rows, rng, cout=4)
+        except MemoryError:
+            print("just below 2^31: MemoryError inside the pointwise call")
+            return
+        print("just below 2^31: pointwise ran")
