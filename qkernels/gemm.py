@@ -48,9 +48,10 @@ class _QuantizedGemm:
         if kernel is not None and not isinstance(kernel, str):
             raise TypeError(f"kernel must be a kernel name or None, got {type(kernel).__name__}")
         name, mr, nr, kr, sr = _ext.gemm_variant_tile(family, kernel)
-        # Before anything of size N or N*K is allocated: the packed buffer
-        # (computed here in Python ints; the C helper's size_t would wrap on
-        # 32-bit) and the private contiguous copies of the weight.
+        # Before anything of size N or N*K is allocated or copied: the packed
+        # buffer, computed here in Python ints (the C helper's size_t would wrap
+        # on 32-bit).  Copies of the weight need no check: numpy caps the weight
+        # view itself at sys.maxsize bytes.
         n_g = n // groups
         block = nr * 4 + taps * (-(-kc // kr) * kr) * nr + nr * (8 if mode == "gemmlowp" else 4)
         group_bytes = -(-n_g // nr) * block
