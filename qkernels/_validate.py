@@ -6,6 +6,8 @@ argument and says what was expected.  Nothing here copies data unless needed.
 """
 import math
 import numbers
+import struct
+import sys
 
 import numpy as np
 
@@ -26,13 +28,71 @@ def qdtype(name, dtype):
     return dt
 
 
+# ---------------------------------------------------------------------------
+# Size limits (the issue's "Limits" item).  Every buffer an operator reads,
+# writes or allocates -- input copies, outputs, packed weights, indirection
+# buffers, im2col and other temporaries -- is checked with `nbytes` BEFORE
+# anything is allocated or copied, with Python ints (which cannot wrap, unlike
+# numpy's fixed-width ints or C's size_t).  What the limits are and why:
+#
+# * One buffer holds at most sys.maxsize bytes (Py_ssize_t max: 2^63-1 on
+#   64-bit, 2^31-1 on armv7).  numpy cannot index more, Cython memoryviews
+#   carry Py_ssize_t extents, and the C drivers and kernels compute every
+#   offset as a size_t product (row * stride, image * batch stride,
+#   tile * tile bytes, entries * sizeof(void*)) that stays inside one buffer:
+#   so bounding each buffer by sys.maxsize < SIZE_MAX bounds every such
+#   product.  No kernel keeps a size or offset in a 32-bit int otherwise.
+# * SparseConv1x1 stores its input increments as int32 BYTE offsets
+#   (qkernels/spmm.h): the largest channel jump times H*W*4 must stay at most
+#   2^31-1 (and Cin below 2^29: descriptor words hold columns << 2).
+# * GlobalAvgPool2d accumulates H*W values in int32: H*W <= 2^23 keeps it exact.
+POINTER_BYTES = struct.calcsize("P")
+MAX_BYTES = sys.maxsize
+INT32_MAX = 2**31 - 1
+
+
+def _power_text(v):
+    """2^k / 2^k-1 for those values, else the decimal number."""
+    v = int(v)
+    if v > 0 and v & (v - 1) == 0:
+        return f"2^{v.bit_length() - 1}"
+    if v > 0 and (v + 1) & v == 0:
+        return f"2^{v.bit_length()}-1"
+    return str(v)
+
+
+BUFFER_LIMIT = (MAX_BYTES, f"{_power_text(MAX_BYTES)} byte limit of one buffer on this {8 * POINTER_BYTES}-bit "
+                           f"platform (sys.maxsize: numpy arrays and the size_t offsets of the C drivers)")
+SPMM_OFFSET_LIMIT = (INT32_MAX, "2^31-1 byte offset limit of the sparse kernels' int32 input increments")
+
+
+def nbytes(name, what, shape, itemsize=1, limit=BUFFER_LIMIT):
+    """Element count of a buffer of `shape` (a tuple or an int count) holding
+    `itemsize`-byte items; ValueError naming `name` when its bytes exceed
+    `limit` ((value, description), default: one buffer on this platform).
+    Pure Python ints: nothing can wrap, nothing is allocated."""
+    count = 1
+    for s in (shape if isinstance(shape, (tuple, list)) else (shape,)):
+        count *= int(s)
+    total = count * int(itemsize)
+    if total > limit[0]:
+        shape_text = f" of shape {tuple(int(s) for s in shape)}" if isinstance(shape, (tuple, list)) else ""
+        raise ValueError(f"{name}: {what}{shape_text} has {_power_text(count)} elements of {int(itemsize)} "
+                         f"byte(s) = {_power_text(total)} bytes, which exceeds the {limit[1]}")
+    return count
+
+
 def dtype_range(dt):
     info = np.iinfo(dt)
     return int(info.min), int(info.max)
 
 
-def array(name, x, dtypes, min_ndim=0, max_ndim=None):
-    """x as a C-contiguous ndarray of one of `dtypes` (no dtype conversion)."""
+def array(name, x, dtypes, min_ndim=0, max_ndim=None, contiguous=True):
+    """x as a C-contiguous ndarray of one of `dtypes` (no dtype conversion).
+
+    contiguous=False validates only and returns x as given (any strides), so
+    the caller can check every size the call implies (`nbytes`) before
+    `contiguous_array(x)` copies a strided or broadcast input."""
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple, numbers.Number)) or hasattr(x, "__array__"):
             x = np.asarray(x)
@@ -45,6 +105,13 @@ def array(name, x, dtypes, min_ndim=0, max_ndim=None):
     if x.ndim < min_ndim or (max_ndim is not None and x.ndim > max_ndim):
         want = f"{min_ndim}" if max_ndim == min_ndim else f"{min_ndim}..{max_ndim if max_ndim is not None else 'any'}"
         raise ValueError(f"{name} must have {want} dimensions, got shape {x.shape}")
+    return contiguous_array(x) if contiguous else x
+
+
+def contiguous_array(x):
+    """x itself if C-contiguous, else a C-contiguous copy."""
+    # No size check needed here: numpy caps every array, views included, at
+    # sys.maxsize bytes, so the copy is no larger than the buffer limit.
     return x if x.flags.c_contiguous else np.array(x, order="C")  # keeps 0-d arrays 0-d
 
 
@@ -101,8 +168,12 @@ def threads(value):
     return integer("threads", value, 1, MAX_THREADS)
 
 
-def out(value, shape, dt, inputs=()):
-    """A user-supplied output array: exact shape and dtype, C-contiguous, writable, not aliasing inputs."""
+def out(value, shape, dt, inputs=(), name="x"):
+    """A user-supplied output array: exact shape and dtype, C-contiguous, writable, not aliasing inputs.
+
+    The result's size is checked first: a shape beyond the buffer limit
+    raises ValueError naming `out` when given, else the input `name`."""
+    nbytes("out" if value is not None else name, "the result", tuple(shape), np.dtype(dt).itemsize)
     if value is None:
         return np.empty(shape, dtype=dt)
     if not isinstance(value, np.ndarray):

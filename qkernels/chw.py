@@ -106,7 +106,7 @@ class _Operator:
 
 def _image(name, x, channels_axis, channels, what):
     """Validate an unbatched (3-D) or batched (4-D) float32 image."""
-    x = V.array(name, x, _F32, 3, 4)
+    x = V.array(name, x, _F32, 3, 4, contiguous=False)  # callers copy it after the out= checks
     if channels is not None and x.shape[channels_axis] != channels:
         raise ValueError(f"{name} must have {channels} {what} (axis {channels_axis}), got shape {x.shape}")
     if 0 in x.shape[-3:]:
@@ -124,7 +124,7 @@ class DepthwiseConv2d(_Operator):
     """
 
     def __init__(self, weight, bias=None, *, stride=1, padding=None, output_min=None, output_max=None):
-        w = V.array("weight", weight, _F32, 3, 3)
+        w = V.array("weight", weight, _F32, 3, 3, contiguous=False)
         c, kh, kw = w.shape
         if c < 1:
             raise ValueError(f"weight must have at least one channel, got shape {w.shape}")
@@ -136,6 +136,7 @@ class DepthwiseConv2d(_Operator):
         p = (kh // 2, kh // 2) if padding is None else _pair("padding", padding)
         if p != (kh // 2, kh // 2):
             raise ValueError(f"padding must be {kh // 2} for a {kh}x{kh} kernel (the only one supported), got {padding!r}")
+        V.nbytes("weight", "the packed weights", (c, 1 + kh * kw), 4)
         b = _bias(bias, c)
         lo, hi = _clamp(output_min, output_max)
         packed = np.empty((c, 1 + kh * kw), _F32)
@@ -159,6 +160,7 @@ class DepthwiseConv2d(_Operator):
         nthreads = V.threads(threads)
         shape = self.output_shape(x.shape)
         y = V.out(out, shape, _F32, inputs=(x,))
+        x = V.contiguous_array(x)
         n = x.shape[0] if x.ndim == 4 else 1
         _ext.chw_dwconv2d(x.reshape(-1), self._packed.reshape(-1), y.reshape(-1), n, self.channels,
                           x.shape[-2], x.shape[-1], self.kernel_size, self.stride, self.padding,
@@ -175,7 +177,7 @@ class Conv2dHWC2CHW(_Operator):
     """
 
     def __init__(self, weight, bias=None, *, stride=2, padding=1, output_min=None, output_max=None):
-        w = V.array("weight", weight, _F32, 4, 4)
+        w = V.array("weight", weight, _F32, 4, 4, contiguous=False)
         if w.shape[1:] != (3, 3, 3) or w.shape[0] < 1:
             raise ValueError(f"weight must have shape [Cout, 3, 3, 3] (OHWI, 3 input channels), got {w.shape}")
         if _pair("stride", stride) != (2, 2):
@@ -183,10 +185,11 @@ class Conv2dHWC2CHW(_Operator):
         if _pair("padding", padding) != (1, 1):
             raise ValueError(f"padding must be 1 (the only one supported), got {padding!r}")
         cout = w.shape[0]
-        b = _bias(bias, cout)
-        lo, hi = _clamp(output_min, output_max)
         nb = int(_ext.CHW_HWC2CHW_COUT_BLOCK)
         blocks = -(-cout // nb)
+        V.nbytes("weight", "the packed weights", (blocks * nb, 28), 4)
+        b = _bias(bias, cout)
+        lo, hi = _clamp(output_min, output_max)
         # [block][1 + 27 taps][nb lanes]: row 0 is the bias, row 1 + t the
         # tap t = (ky*3 + kx)*3 + ci of the block's output channels.
         packed = np.zeros((blocks * nb, 28), _F32)
@@ -206,13 +209,14 @@ class Conv2dHWC2CHW(_Operator):
         return tuple(lead) + (self.output_channels, (h - 1) // 2 + 1, (w - 1) // 2 + 1)
 
     def __call__(self, x, out=None, threads=None, *, kernel=None):
-        x = V.array("x", x, _F32, 3, 4)
+        x = V.array("x", x, _F32, 3, 4, contiguous=False)  # copied after the result's size check
         if x.shape[-1] != 3:
             raise ValueError(f"x must be HWC with 3 channels (last axis), got shape {x.shape}")
         if 0 in x.shape[-3:]:
             raise ValueError(f"x must have non-zero height and width, got shape {x.shape}")
         nthreads = V.threads(threads)
         y = V.out(out, self.output_shape(x.shape), _F32, inputs=(x,))
+        x = V.contiguous_array(x)
         n = x.shape[0] if x.ndim == 4 else 1
         _ext.chw_conv_hwc2chw(x.reshape(-1), self._packed.reshape(-1), y.reshape(-1), n, x.shape[-3],
                               x.shape[-2], self.output_channels, self.output_min, self.output_max, nthreads,
@@ -237,6 +241,7 @@ class GlobalAvgPool(_Operator):
         x = _image("x", x, -3, None, "channels")
         nthreads = V.threads(threads)
         y = V.out(out, x.shape[:-2], _F32, inputs=(x,))
+        x = V.contiguous_array(x)
         planes = int(np.prod(x.shape[:-2]))
         _ext.chw_gavgpool(x.reshape(-1), y.reshape(-1), planes, x.shape[-2] * x.shape[-1], self.output_min,
                           self.output_max, nthreads, kernel)
@@ -244,7 +249,7 @@ class GlobalAvgPool(_Operator):
 
 
 def _transpose(x, out, threads, kernel, to_chw):
-    x = V.array("x", x, _X32, 3, 4)
+    x = V.array("x", x, _X32, 3, 4, contiguous=False)  # copied after the out= checks
     nthreads = V.threads(threads)
     if to_chw:  # [.., H, W, C]: matrix [H*W, C] -> [C, H*W]
         h, w, c = x.shape[-3:]
@@ -253,6 +258,7 @@ def _transpose(x, out, threads, kernel, to_chw):
         c, h, w = x.shape[-3:]
         shape, rows, cols = x.shape[:-3] + (h, w, c), c, h * w
     y = V.out(out, shape, x.dtype, inputs=(x,))
+    x = V.contiguous_array(x)
     batch = x.shape[0] if x.ndim == 4 else 1
     _ext.chw_transpose(x.reshape(-1).view(np.uint32), y.reshape(-1).view(np.uint32), batch, rows, cols, nthreads,
                        kernel)

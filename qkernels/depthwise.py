@@ -54,6 +54,19 @@ def _resolved_geometry(h, w, kh, kw, stride, pad, dilation):
     return _conv.output_size(h, w, kh, kw, stride, dilation, pads), pads, stride, dilation
 
 
+def _packed_bytes(channels, cr, taps, sr, mode):
+    """qk_dwconv_packed_bytes in Python ints (the C size_t would wrap on 32-bit)."""
+    block = cr * 4 + -(-taps // sr) * sr * cr * 2 + cr * (4 if mode == "fp32" else 16)
+    return -(-channels // cr) * block
+
+
+def _indirection_entries(kh, kw, taps, stride, dilation, oh, ow):
+    """Entries of the indirection buffer: qk_dwconv_indirection_layout in Python ints."""
+    if kh == kw and kh * kw == taps and dilation[1] == 1 and stride[1] <= kw:  # compact layout
+        return oh * kh * (kw + (ow - 1) * stride[1])
+    return oh * taps * ow
+
+
 def _rebuild(kwargs):
     return DepthwiseConv2d(**kwargs)
 
@@ -72,7 +85,7 @@ class DepthwiseConv2d:
     def __init__(self, weight, bias=None, *, stride=1, padding=0, dilation=1, input_scale, input_zero_point,
                  weight_scale, weight_zero_point=0, output_scale, output_zero_point, output_min=None,
                  output_max=None, requantization="fp32"):
-        w = V.array("weight", weight, [np.int8, np.uint8], 3, 3)
+        w = V.array("weight", weight, [np.int8, np.uint8], 3, 3, contiguous=False)
         kh, kw, c = w.shape
         if kh == 0 or kw == 0 or c == 0:
             raise ValueError(f"weight must have a non-empty [KH, KW, C] shape, got {w.shape}")
@@ -104,6 +117,12 @@ class DepthwiseConv2d:
         out_zp = V.zero_point("output_zero_point", output_zero_point, dt)
         qmin, qmax = V.clamp(output_min, output_max, dt)
         mode = _quant.mode(requantization)
+        # Before anything of size C is allocated: the packed weights of the kernel
+        # calls use (int16 weights plus bias and requantization data per channel).
+        family = ("qs8" if signed else "qu8") + "_dwconv%d" % (9 if kh * kw <= 9 else 25)
+        _, _, cr, taps, sr = _ext.variant_info(family, _ext.selected(family))
+        V.nbytes("weight", "the packed weights", _packed_bytes(c, cr, taps, sr, mode))
+        w = V.contiguous_array(w)
         real = in_scale * np.broadcast_to(np.asarray(w_scale, dtype=np.float64), (c,)) / out_scale
         if mode == "fp32":
             rq = (np.ascontiguousarray(_quant.fp32_scales(real), dtype=np.float32), None, None)
@@ -166,7 +185,10 @@ class DepthwiseConv2d:
                 p = self._packed.get(key)
                 if p is None:
                     kh, kw = self.kernel_size
-                    nbytes = _ext.dwconv_packed_bytes(self.channels, cr, taps, sr, self.requantization)
+                    nbytes = V.nbytes("weight", "the packed weights",
+                                      _packed_bytes(self.channels, cr, taps, sr, self.requantization))
+                    if nbytes != _ext.dwconv_packed_bytes(self.channels, cr, taps, sr, self.requantization):
+                        raise AssertionError("packed size formula disagrees with qk_dwconv_packed_bytes")
                     p = np.empty(nbytes // 4, dtype=np.int32).view(np.uint8)  # 4-byte aligned
                     scale, mult, shift = self._rq
                     _ext.dwconv_pack(self._wbytes, kh, kw, self.channels, cr, taps, sr, self._signed, self._wzp,
@@ -182,6 +204,7 @@ class DepthwiseConv2d:
         if g is None:
             kh, kw = self.kernel_size
             (oh, ow), pads, _, _ = _resolved_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
+            self._check_indirection(oh, ow)
             geom = (h, w, self.channels, kh, kw, self._taps, self.stride[0], self.stride[1], self.dilation[0],
                     self.dilation[1], pads[0], pads[2], oh, ow)
             ind = _ext.DwconvIndirection(geom)  # built once per input size, reused by every call
@@ -192,11 +215,16 @@ class DepthwiseConv2d:
                 self._geometry[(h, w)] = g
         return g
 
+    def _check_indirection(self, oh, ow):
+        kh, kw = self.kernel_size
+        V.nbytes("x", "the indirection buffer",
+                 _indirection_entries(kh, kw, self._taps, self.stride, self.dilation, oh, ow), V.POINTER_BYTES)
+
     def __call__(self, x, out=None, threads=None):
         return self._run(x, out, threads, None)
 
     def _run(self, x, out, threads, kernel, repeat=1):
-        x = V.array("x", x, self.dtype, 3, 4)
+        x = V.array("x", x, self.dtype, 3, 4, contiguous=False)
         if x.shape[-1] != self.channels:
             raise ValueError(f"x must have {self.channels} channels in its last axis (NHWC), got shape {x.shape}")
         squeeze = x.ndim == 3
@@ -205,11 +233,16 @@ class DepthwiseConv2d:
         if h == 0 or w == 0:
             raise ValueError(f"x must have a non-empty spatial size, got shape {x.shape}")
         nthreads = V.threads(threads)
-        geom, (oh, ow), ind = self._geometry_for(h, w)
+        # Sizes first (result, indirection buffer), then allocations and the input copy.
+        kh, kw = self.kernel_size
+        (oh, ow), _, _, _ = _resolved_geometry(h, w, kh, kw, self.stride, self.padding, self.dilation)
         shape = (oh, ow, self.channels) if squeeze else (n, oh, ow, self.channels)
-        result = V.out(out, shape, self.dtype, inputs=(x,))
+        self._check_indirection(oh, ow)
+        result = V.out(out, shape, self.dtype, inputs=(x,))  # checks the result's size first
         if n == 0:
             return result
+        geom, _, ind = self._geometry_for(h, w)
+        xb = V.contiguous_array(xb)
         packed = self._packed_for(kernel)
         zp, qmin, qmax = self._out
         _ext.dwconv_run(self._family, kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,

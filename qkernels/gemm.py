@@ -43,6 +43,21 @@ class _QuantizedGemm:
         family = self._family = _FAMILY[dt]
         n = weight.shape[0]
         self._n = n
+        mode = _quant.mode(kwargs["requantization"])
+        kernel = kwargs.get("kernel")
+        if kernel is not None and not isinstance(kernel, str):
+            raise TypeError(f"kernel must be a kernel name or None, got {type(kernel).__name__}")
+        name, mr, nr, kr, sr, fmt = _ext.gemm_variant_tile(family, kernel)
+        # Before anything of size N or N*K is allocated or copied: the packed
+        # buffer, computed here in Python ints (the C helper's size_t would wrap
+        # on 32-bit).  Copies of the weight need no check: numpy caps the weight
+        # view itself at sys.maxsize bytes.
+        n_g = n // groups
+        wbytes = _ext.gemm_pack_weight_bytes(fmt)  # bytes per packed weight in the variant's format
+        block = nr * 4 + taps * (-(-kc // kr) * kr) * nr * wbytes + nr * (8 if mode == "gemmlowp" else 4)
+        group_bytes = -(-n_g // nr) * block
+        group_stride = -(-group_bytes // 64) * 64
+        V.nbytes("weight", "the packed weights", group_stride * groups + 64)
         input_scale = V.scale("input_scale", kwargs["input_scale"])
         output_scale = V.scale("output_scale", kwargs["output_scale"])
         weight_scale = V.scale("weight_scale", kwargs["weight_scale"], allow_vector=True)
@@ -63,15 +78,10 @@ class _QuantizedGemm:
         izp = V.zero_point("input_zero_point", kwargs["input_zero_point"], dt)
         ozp = V.zero_point("output_zero_point", kwargs["output_zero_point"], dt)
         qmin, qmax = V.clamp(kwargs["output_min"], kwargs["output_max"], dt)
-        mode = _quant.mode(kwargs["requantization"])
         if bias is not None:
             bias = V.array("bias", bias, np.int32, 1, 1)
             if bias.shape[0] != n:
                 raise ValueError(f"bias must have shape ({n},), got {bias.shape}")
-        kernel = kwargs.get("kernel")
-        if kernel is not None and not isinstance(kernel, str):
-            raise TypeError(f"kernel must be a kernel name or None, got {type(kernel).__name__}")
-        name, mr, nr, kr, sr, fmt = _ext.gemm_variant_tile(family, kernel)
 
         real = np.broadcast_to(_ref.real_scale(input_scale, weight_scale, output_scale), (n,))
         empty_f, empty_i = np.zeros(0, np.float32), np.zeros(0, np.int32)
@@ -81,9 +91,8 @@ class _QuantizedGemm:
             m, s = _quant.gemmlowp_params(real)
             scale, mult, shift = empty_f, np.ascontiguousarray(m, np.int32), np.ascontiguousarray(s, np.int32)
 
-        n_g = n // groups
-        group_bytes = _ext.gemm_packed_bytes(n_g, kc, taps, nr, kr, mode, fmt)
-        group_stride = -(-group_bytes // 64) * 64
+        if group_bytes != _ext.gemm_packed_bytes(n_g, kc, taps, nr, kr, mode, fmt):
+            raise AssertionError("packed size formula disagrees with qk_gemm_packed_bytes")
         packed = _aligned_zeros(group_stride * groups)
         w2 = np.ascontiguousarray(weight).reshape(groups, n_g * taps * kc).view(np.uint8)
         for g in range(groups):
@@ -155,7 +164,7 @@ class Linear(_QuantizedGemm):
     def __init__(self, weight, bias=None, *, input_scale, input_zero_point, weight_scale, weight_zero_point=0,
                  output_scale, output_zero_point, output_min=None, output_max=None, requantization="fp32",
                  kernel=None):
-        weight = V.array("weight", weight, [np.int8, np.uint8], 2, 2)
+        weight = V.array("weight", weight, [np.int8, np.uint8], 2, 2, contiguous=False)
         if weight.shape[0] < 1 or weight.shape[1] < 1:
             raise ValueError(f"weight must have positive dimensions [N, K], got shape {weight.shape}")
         args = _quant_kwargs(input_scale, input_zero_point, weight_scale, weight_zero_point, output_scale,
@@ -178,12 +187,13 @@ class Linear(_QuantizedGemm):
                 f"kernel={self._kernel!r})")
 
     def __call__(self, x, out=None, threads=None):
-        x = V.array("x", x, self._dtype, 1)
+        x = V.array("x", x, self._dtype, 1, contiguous=False)
         if x.shape[-1] != self._k:
             raise ValueError(f"x must have {self._k} features in its last dimension, got shape {x.shape}")
         shape = x.shape[:-1] + (self._n,)
         nthreads = V.threads(threads)
-        y = V.out(out, shape, self._dtype, inputs=(x,))
+        y = V.out(out, shape, self._dtype, inputs=(x,))  # checks the result's size first
+        x = V.contiguous_array(x)
         m = math.prod(x.shape[:-1])
         if m:
             self._run_gemm(1, m, self._n, self._k, x, self._k, y, self._n, nthreads)
@@ -202,7 +212,7 @@ class Conv2d(_QuantizedGemm):
     def __init__(self, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, input_scale,
                  input_zero_point, weight_scale, weight_zero_point=0, output_scale, output_zero_point,
                  output_min=None, output_max=None, requantization="fp32", kernel=None):
-        weight = V.array("weight", weight, [np.int8, np.uint8], 4, 4)
+        weight = V.array("weight", weight, [np.int8, np.uint8], 4, 4, contiguous=False)
         if min(weight.shape) < 1:
             raise ValueError(f"weight must have positive dimensions [Cout, KH, KW, Cin/groups], got shape {weight.shape}")
         self._stride = _conv.pair("stride", stride)
@@ -282,8 +292,21 @@ class Conv2d(_QuantizedGemm):
                 self._cache[key] = entry
         return entry
 
+    def _check_sizes(self, n, h, w, oh, ow):
+        """ValueError naming x when a buffer this call would build exceeds the limit."""
+        cin = self._cin_g * self._groups
+        if self._im2col:
+            k = self._kh * self._kw * cin
+            V.nbytes("x", "the zero-padded input copy of im2col", (n, h * w * cin + 1))
+            V.nbytes("x", "the im2col index temporaries", (oh, ow, self._kh, self._kw, self._cin_g), 8)
+            V.nbytes("x", "the im2col matrix", (n, oh * ow, k))
+        elif not self._pointwise:
+            rows = -(-(oh * ow) // self._mr) * self._mr
+            # built with 64-bit temporaries, stored as pointers
+            V.nbytes("x", "the indirection buffer", (rows, self._kh * self._kw), 8)
+
     def __call__(self, x, out=None, threads=None):
-        x = V.array("x", x, self._dtype, 3, 4)
+        x = V.array("x", x, self._dtype, 3, 4, contiguous=False)
         batched = x.ndim == 4
         x4 = x if batched else x[None]
         n, h, w, c = (int(s) for s in x4.shape)
@@ -293,14 +316,18 @@ class Conv2d(_QuantizedGemm):
         if h < 1 or w < 1:
             raise ValueError(f"x must have positive height and width, got shape {x.shape}")
         nthreads = V.threads(threads)
+        pads = _conv.resolve(self._padding, h, w, self._kh, self._kw, self._stride, self._dilation)
+        oh, ow = _conv.output_size(h, w, self._kh, self._kw, self._stride, self._dilation, pads)
+        shape = (n, oh, ow, self._cout) if batched else (oh, ow, self._cout)
         if n == 0:
-            pads = _conv.resolve(self._padding, h, w, self._kh, self._kw, self._stride, self._dilation)
-            oh, ow = _conv.output_size(h, w, self._kh, self._kw, self._stride, self._dilation, pads)
-            return V.out(out, (0, oh, ow, self._cout) if batched else (oh, ow, self._cout), self._dtype, inputs=(x,))
+            return V.out(out, shape, self._dtype, inputs=(x,))
+        # Every size this call implies is checked before anything is allocated or copied.
+        self._check_sizes(n, h, w, oh, ow)
+        y = V.out(out, shape, self._dtype, inputs=(x,))  # checks the result's size first
+        x = V.contiguous_array(x)
+        x4 = x if batched else x[None]
         x_flat = x4.reshape(-1).view(np.uint8)
         oh, ow, ind, base = self._geometry(h, w, x_flat)
-        shape = (n, oh, ow, self._cout) if batched else (oh, ow, self._cout)
-        y = V.out(out, shape, self._dtype, inputs=(x,))
         n_g = self._cout // self._groups
         if self._pointwise:
             self._run_gemm(self._groups, n * h * w, n_g, self._cin_g, x4, cin, y, self._cout, nthreads)

@@ -88,11 +88,12 @@ class Add:
         return self._run(a, b, out, threads, None)
 
     def _run(self, a, b, out, threads, kernel):
-        a = V.array("a", a, self.dtype)
-        b = V.array("b", b, self.dtype)
+        a = V.array("a", a, self.dtype, contiguous=False)  # copied after the out= checks
+        b = V.array("b", b, self.dtype, contiguous=False)
         _same_shape(a, b)
         nthreads = V.threads(threads)
         result = V.out(out, a.shape, self.dtype, inputs=(a, b))
+        a, b = V.contiguous_array(a), V.contiguous_array(b)
         _ext.vadd(self._family, a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8),
                   result.reshape(-1).view(np.uint8), *self._params, nthreads, kernel)
         return result
@@ -171,7 +172,7 @@ class GlobalAvgPool2d:
         return self._run(x, out, threads, None)
 
     def _run(self, x, out, threads, kernel):
-        x = V.array("x", x, self.dtype, 3, 4)
+        x = V.array("x", x, self.dtype, 3, 4, contiguous=False)  # copied after the checks below
         squeeze = x.ndim == 3
         xb = x[None] if squeeze else x
         n, h, w, c = xb.shape
@@ -183,6 +184,7 @@ class GlobalAvgPool2d:
         scale, mult, shift = self._requant(rows, x.shape)
         nthreads = V.threads(threads)
         result = V.out(out, (c,) if squeeze else (n, c), self.dtype, inputs=(x,))
+        xb = V.contiguous_array(xb)
         _, zpi, _, zpo, _, qmin, qmax, mode = self._args
         _ext.gavgpool(self._family, xb.reshape(-1).view(np.uint8), result.reshape(-1).view(np.uint8), n, rows, c,
                       mode, zpi, scale, mult, shift, zpo, qmin, qmax, nthreads, kernel)
@@ -238,11 +240,12 @@ class AddF32:
         return self._run(a, b, out, threads, None)
 
     def _run(self, a, b, out, threads, kernel):
-        a = V.array("a", a, np.float32)
-        b = V.array("b", b, np.float32)
+        a = V.array("a", a, np.float32, contiguous=False)  # copied after the out= checks
+        b = V.array("b", b, np.float32, contiguous=False)
         _same_shape(a, b)
         nthreads = V.threads(threads)
         result = V.out(out, a.shape, np.dtype(np.float32), inputs=(a, b))
+        a, b = V.contiguous_array(a), V.contiguous_array(b)
         _ext.f32_vadd(a.reshape(-1), b.reshape(-1), result.reshape(-1), self.output_min, self.output_max,
                       nthreads, kernel)
         return result

@@ -27,7 +27,8 @@ def quantize(x, scale, zero_point, dtype, axis=None):
     NaN inputs are rejected (there is no quantized NaN); +-inf saturate.
     """
     dt = V.qdtype("dtype", dtype)
-    x = V.array("x", x, _FLOATS)
+    x = V.array("x", x, _FLOATS, contiguous=False)  # the reference converts it to float64 anyway
+    V.nbytes("x", "the float64 temporaries of quantize", x.shape, 8)
     s = _per_channel("scale", scale, x, axis, lambda v: V.scale("scale", v.item() if hasattr(v, "item") else v))
     zp = _per_channel("zero_point", zero_point, x, axis,
                       lambda v: V.zero_point("zero_point", v.item() if hasattr(v, "item") else v, dt))
@@ -39,7 +40,8 @@ def quantize(x, scale, zero_point, dtype, axis=None):
 
 def dequantize(q, scale, zero_point, axis=None):
     """int8/uint8 -> float32: float32(scale) * float32(q - zero_point)."""
-    q = V.array("q", q, [np.int8, np.uint8])
+    q = V.array("q", q, [np.int8, np.uint8], contiguous=False)  # the reference converts it anyway
+    V.nbytes("q", "the float32 result", q.shape, 4)
     s = _per_channel("scale", scale, q, axis, lambda v: V.scale("scale", v.item() if hasattr(v, "item") else v))
     zp = _per_channel("zero_point", zero_point, q, axis,
                       lambda v: V.zero_point("zero_point", v.item() if hasattr(v, "item") else v, q.dtype))
@@ -54,7 +56,7 @@ def requantize(acc, scale, zero_point, dtype, *, output_min=None, output_max=Non
     per tensor.  Semantics are DESIGN.md section 4; `qkernels.reference.requantize`
     is the numpy twin.  `kernel` picks a specific variant (tests use it).
     """
-    acc = V.array("acc", acc, np.int32)
+    acc = V.array("acc", acc, np.int32, contiguous=False)  # copied after the result's size check
     dt = V.qdtype("dtype", dtype)
     s = V.scale("scale", scale)
     zp = V.zero_point("zero_point", zero_point, dt)
@@ -62,6 +64,7 @@ def requantize(acc, scale, zero_point, dtype, *, output_min=None, output_max=Non
     mode = _quant.mode(requantization)
     nthreads = V.threads(threads)
     result = V.out(out, acc.shape, dt, inputs=(acc,))
+    acc = V.contiguous_array(acc)
     prefix = "qs8" if dt == np.int8 else "qu8"
     flat_in = acc.reshape(-1)
     flat_out = result.reshape(-1).view(np.uint8)

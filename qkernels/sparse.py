@@ -21,7 +21,6 @@ SPARSE_CROSSOVER = 0.7
 _MAX_GROUP = 4
 # Image sizes (H*W) whose byte increments are cached per operator.
 _MAX_CACHED_SIZES = 16
-_INT32_MAX = 2**31 - 1
 
 
 def _is_scipy_sparse(w):
@@ -35,17 +34,27 @@ def _dense_weight(weight):
             raise TypeError(f"weight must have dtype float32, got {weight.dtype}")
         if weight.ndim != 2:
             raise ValueError(f"weight must have 2 dimensions [Cout, Cin], got shape {weight.shape}")
+        _check_weight_sizes(weight.shape)
         w = np.asarray(weight.toarray(), dtype=np.float32, order="C")  # sums duplicates, drops nothing else
     else:
         if not isinstance(weight, np.ndarray):
             raise TypeError(f"weight must be a numpy array or a scipy.sparse matrix, got {type(weight).__name__}")
-        w = V.array("weight", weight, np.float32, 2, 2)
+        w = V.array("weight", weight, np.float32, 2, 2, contiguous=False)
+        _check_weight_sizes(w.shape)
         w = np.array(w, dtype=np.float32, order="C", copy=True)  # private: later edits by the caller do not leak in
-    if w.shape[0] == 0 or w.shape[1] == 0:
-        raise ValueError(f"weight must have Cout >= 1 and Cin >= 1, got shape {w.shape}")
-    if w.shape[1] >= 2**29:
-        raise ValueError(f"weight must have Cin below 2**29, got {w.shape[1]}")
     return w
+
+
+def _check_weight_sizes(shape):
+    """Before the dense copy and the packing: the shape is usable and both fit one buffer."""
+    cout, cin = (int(s) for s in shape)
+    if cout == 0 or cin == 0:
+        raise ValueError(f"weight must have Cout >= 1 and Cin >= 1, got shape {tuple(shape)}")
+    if cin >= 2**29:  # descriptor words hold a group's columns << 2 in 32 bits (qkernels/spmm.h)
+        raise ValueError(f"weight must have Cin below 2**29, got {cin}")
+    V.nbytes("weight", "the dense float32 copy", (cout, cin), 4)
+    # values hold a bias per channel plus at most one float per (channel, column)
+    V.nbytes("weight", "the packed values (at most Cout*(Cin+1) floats)", cout * (cin + 1), 4)
 
 
 def _bound(name, value):
@@ -193,14 +202,17 @@ class SparseConv1x1:
         return (_rebuild, (self._w, self._bias, self._min, self._max, self._mode))
 
     # -- running --
+    def _check_offsets(self, hw):
+        """The int32 byte increments of this weight for images of hw pixels fit (else ValueError naming x)."""
+        V.nbytes("x", f"the largest input increment of this weight ({self._max_diff} input channels of "
+                      f"H*W = {hw} float32 pixels)", self._max_diff * hw, 4, V.SPMM_OFFSET_LIMIT)
+
     def _byte_diffs(self, hw):
         """Increments in bytes for images of hw pixels (cached per hw)."""
         d = self._cache.get(hw)
         if d is not None:
             return d
-        if self._max_diff * hw * 4 > _INT32_MAX:
-            raise ValueError(f"x: H*W = {hw} is too large for this weight: input channel strides must stay "
-                             f"below 2**31 bytes (the sparse format stores int32 byte increments)")
+        self._check_offsets(hw)
         d = (self._diffs.astype(np.int64) * (hw * 4)).astype(np.int32)
         d.setflags(write=False)
         with self._lock:
@@ -211,19 +223,24 @@ class SparseConv1x1:
 
     def __call__(self, x, out=None, threads=None, *, kernel=None):
         """Run on x [Cin, H, W] or [N, Cin, H, W]; `kernel` names a sparse variant (tests use it)."""
-        x = V.array("x", x, np.float32, 3, 4)
+        x = V.array("x", x, np.float32, 3, 4, contiguous=False)
         cin, cout = self.in_channels, self.out_channels
         if x.shape[-3] != cin:
             raise ValueError(f"x must have {cin} channels in dimension {x.ndim - 3} (CHW layout), got shape {x.shape}")
         shape = x.shape[:-3] + (cout,) + x.shape[-2:]
-        result = V.out(out, shape, np.dtype(np.float32), inputs=(x,))
         nthreads = V.threads(threads)
         if kernel is not None and not isinstance(kernel, str):
             raise TypeError(f"kernel must be a variant name (str), got {type(kernel).__name__}")
         batch = x.shape[0] if x.ndim == 4 else 1
-        hw = x.shape[-2] * x.shape[-1]
+        hw = int(x.shape[-2]) * int(x.shape[-1])
+        # Limits before any allocation or copy: the sparse kernels' int32 byte
+        # increments (the dense path has no such limit), then the result (V.out).
+        if (self._path != "dense" or kernel is not None) and batch and hw:
+            self._check_offsets(hw)
+        result = V.out(out, shape, np.dtype(np.float32), inputs=(x,))
         if result.size == 0:
             return result
+        x = V.contiguous_array(x)
         if self._path == "dense" and kernel is None:
             y = result.reshape(batch, cout, hw)
             np.matmul(self._w, x.reshape(batch, cin, hw), out=y)

@@ -47,6 +47,12 @@ cdef int _check_pack_format(uint32_t pack) except -1:
     return 0
 
 
+def gemm_pack_weight_bytes(uint32_t pack):
+    """Bytes per packed weight in packed-weights format `pack`."""
+    _check_pack_format(pack)
+    return qk_gemm_pack_weight_bytes(pack)
+
+
 def gemm_packed_bytes(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, str mode, uint32_t pack=0):
     """Bytes of the packed weights of n channels for tile (nr, kr) in format `pack`."""
     if nr == 0 or kr == 0:
