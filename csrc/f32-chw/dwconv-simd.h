@@ -67,10 +67,10 @@ QK_INLINE void qk_dwconv2d_chw_simd(const size_t K, const size_t S, const size_t
   const size_t L = QK_VEC_LANES;
   const size_t output_width = (input_width + 2 * P - K) / S + 1;
   const size_t span = QK_DW_SPAN(K, S);
-  qk_dw_w w[1 + QK_DW_MAX_K * QK_DW_MAX_K];
-  for (size_t i = 0; i < 1 + K * K; i++) w[i] = qk_dw_weight(weights[i]);
   const qk_vec vmin = qk_vec_dup(params->min);
   const qk_vec vmax = qk_vec_dup(params->max);
+  qk_dw_w w[1 + QK_DW_MAX_K * QK_DW_MAX_K];
+  for (size_t i = 0; i < 1 + K * K; i++) w[i] = qk_dw_weight(weights[i]);
   /* padded-row floats the last block reaches */
   const size_t row_need = (output_width - 1) / L * L * S + span;
 
