@@ -9,7 +9,7 @@
 #ifndef QK_F32_CHW_DWCONV_SCALAR_H
 #define QK_F32_CHW_DWCONV_SCALAR_H
 
-#include "qkernels/chw.h"
+#include "dwconv.h"
 
 QK_INLINE void qk_dwconv2d_chw_scalar(const size_t K, const size_t S, const size_t P, size_t input_height,
                                       size_t input_width, size_t output_y_start, size_t output_y_end,
@@ -38,11 +38,6 @@ QK_INLINE void qk_dwconv2d_chw_scalar(const size_t K, const size_t S, const size
   }
 }
 
-#define QK_DWCONV2D_CHW_SCALAR(NAME, K, S, P)                                                              \
-  void NAME(size_t input_height, size_t input_width, size_t output_y_start, size_t output_y_end,          \
-            const float* input, const float* weights, float* output, const qk_chw_params* params) {       \
-    qk_dwconv2d_chw_scalar(K, S, P, input_height, input_width, output_y_start, output_y_end, input, weights, \
-                           output, params);                                                                \
-  }
+#define QK_DWCONV2D_CHW_SCALAR(NAME, K, S, P) QK_DWCONV2D_CHW_DEFINE(NAME, qk_dwconv2d_chw_scalar, K, S, P)
 
 #endif

@@ -1,6 +1,6 @@
 /* Depthwise 5x5 convolution, stride 1, padding 2, one CHW channel plane, NEON
- * (armv7 and aarch64): 4 output pixels per vector (approach, rounding and
- * memory rules in dwconv-neon.h). */
+ * (armv7 and aarch64): 4 output pixels per vector (approach and
+ * rounding in dwconv-neon.h, loops and memory rules in dwconv-simd.h). */
 #include "dwconv-neon.h"
 
-QK_DWCONV2D_CHW_NEON(f32_dwconv2d_chw_ukernel_5x5s1p2__neon, 5, 1, 2)
+QK_DWCONV2D_CHW_SIMD(f32_dwconv2d_chw_ukernel_5x5s1p2__neon, 5, 1, 2)
