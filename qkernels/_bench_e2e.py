@@ -307,6 +307,35 @@ _FBGEMM_NOTE = ("; fbgemm's depthwise conv is not exact on full-range uint8 acti
                 "(int16 overflow: torch's own fbgemm recipe quantizes activations to 7 bits, reduce_range)")
 
 
+def symmetric_variant(net):
+    """net with each asymmetric TF "same" pad (stride 2 on an even size) replaced by PyTorch's
+    symmetric (k - 1) / 2 pad, which gives the same output size and work; the same weights,
+    biases and scales.  None if net has no asymmetric pad."""
+    from . import models
+    size = {"input": net.input_shape[:2]}
+    layers, changed = [], False
+    for layer in net.layers:
+        spec = layer.spec
+        if layer.kind in ("conv2d", "depthwise_conv2d"):
+            (pt, pl, pb, pr), stride, size[layer.name] = _ort_pads(layer, *size[layer.inputs[0]])
+            if (pt, pl) != (pb, pr):
+                kh, kw = spec["weight"].shape[1:3] if layer.kind == "conv2d" else spec["weight"].shape[:2]
+                spec = dict(spec, padding=((kh - 1) // 2, (kw - 1) // 2))
+                probe = models.Layer(layer.name, layer.kind, layer.inputs, spec)
+                if _ort_pads(probe, *size[layer.inputs[0]])[2] != size[layer.name]:
+                    raise BenchError(f"layer {layer.name!r}: no symmetric pad with the same output size")
+                layers.append(probe)
+                changed = True
+                continue
+        else:
+            size[layer.name] = size[layer.inputs[0]]
+        layers.append(models.Layer(layer.name, layer.kind, layer.inputs, spec, layer.macs))
+    if not changed:
+        return None
+    return models.Network(net.name + "_pad1", layers, net.dtype, net.input_shape, net.input_scale,
+                          net.input_zero_point, net.output_scale, net.output_zero_point, net.seed)
+
+
 def first_divergence(net, x, fn):
     """(layer name, kind, max diff) of the first layer where a traced peer (fn(x, trace=dict),
     as torch_int8 returns) is more than 1 LSB off our output of that layer; None, None, 0 if none."""
@@ -408,32 +437,48 @@ def run_e2e(args, out, measure, render_table, progress):
                 break
             rows.append(_peer_row(res, f"onnxruntime {t}", f"onnxruntime {version} {t}T", fn, x, ours, version,
                                   net, t, measure, repeat, min_time))
-    if not args.no_peers:
+    if not args.no_peers and any(w.startswith("torch-") for w in wanted):
+        # PyTorch pads symmetrically; TF "same" on stride 2 / even sizes pads only the
+        # bottom/right.  The "tf" rows reproduce our network exactly (explicit zero-point
+        # pad, then an unpadded conv), the "pad1" rows run the PyTorch-convention variant
+        # (same shapes and work) checked against qkernels running that same variant: fbgemm
+        # takes its depthwise fast path only for symmetric pads.
+        variants = [("", net, ours)]
+        pnet = symmetric_variant(net)
+        if pnet is not None:
+            variants.append((" pad1", pnet, pnet(x)))
+        from ._bench_peers import PeerUnavailable, TorchPeer
         for engine in TORCH_ENGINES:
             if "torch-" + engine not in wanted:
                 continue
-            progress(f"torch {engine}: building")
-            from ._bench_peers import PeerUnavailable, TorchPeer
             peer = TorchPeer(engine)
-            try:
-                peer.probe()
-                with peer.threads(threads[0]):
-                    fn, version = torch_int8(net, engine)
-            except (PeerUnavailable, BenchError) as e:
-                notes.append(f"torch-{engine}: {e}")
-                continue
-            for t in threads:
-                progress(f"torch {engine}, {t} thread(s)")
-                with peer.threads(t):
-                    row = _peer_row(res, f"torch-{engine} {t}", f"torch {version} {engine} {t}T", fn, x, ours,
-                                    version, net, t, measure, repeat, min_time)
-                rows.append(row)
-            if res["peers"][f"torch-{engine} {threads[0]}"]["max_diff"] > 1:
-                with peer.threads(threads[0]):
-                    name, kind, d = first_divergence(net, x, fn)
-                res["peers"][f"torch-{engine} {threads[0]}"]["first_divergence"] = name
-                notes.append(f"torch-{engine}: first layer off by more than 1 LSB: {name} ({kind}, max diff {d})"
-                             + (_FBGEMM_NOTE if engine == "fbgemm" and kind == "depthwise_conv2d" else ""))
+            for tag, vnet, vours in variants:
+                progress(f"torch {engine}{tag}: building")
+                try:
+                    peer.probe()
+                    with peer.threads(threads[0]):
+                        fn, version = torch_int8(vnet, engine)
+                except (PeerUnavailable, BenchError) as e:
+                    notes.append(f"torch-{engine}: {e}")
+                    break
+                key = f"torch-{engine}{tag.replace(' ', '-')}"
+                for t in threads:
+                    progress(f"torch {engine}{tag}, {t} thread(s)")
+                    with peer.threads(t):
+                        row = _peer_row(res, f"{key} {t}", f"torch {version} {engine}{tag} {t}T", fn, x, vours,
+                                        version, net, t, measure, repeat, min_time)
+                    rows.append(row)
+                if res["peers"][f"{key} {threads[0]}"]["max_diff"] > 1:
+                    with peer.threads(threads[0]):
+                        name, kind, d = first_divergence(vnet, x, fn)
+                    res["peers"][f"{key} {threads[0]}"]["first_divergence"] = name
+                    notes.append(f"{key}: first layer off by more than 1 LSB: {name} ({kind}, max diff {d})"
+                                 + (_FBGEMM_NOTE if engine == "fbgemm" and kind == "depthwise_conv2d" else ""))
+        if pnet is not None:
+            notes.append("pad1: the stride-2 layers padded 1 on every side (PyTorch's convention; TF 'same' pads "
+                         "only the bottom/right on even sizes): the same shapes and work, checked against "
+                         "qkernels running that variant; the rows without it reproduce our TF-style network "
+                         "(an explicit zero-point pad, then an unpadded conv)")
     out.write(render_table(["impl", "min", "median", "max", "GOP/s", "peer/ours", "exact", "<=1 LSB", "max diff",
                             "top-1"], rows, "lrrrrrrrrl") + "\n")
     for n in notes:

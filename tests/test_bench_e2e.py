@@ -183,11 +183,32 @@ def test_end_to_end_torch_rows():
                           "--top", "3"), out, B.measure, B.render_table, lambda what: None)
     text = out.getvalue()
     for engine in ("qnnpack", "fbgemm"):
-        for t in (1, 2):
-            assert f" {engine} {t}T " in text
-            peer = res["peers"][f"torch-{engine} {t}"]
-            assert peer["median"] > 0 and peer["top1"] and peer["version"]
-            assert 0 <= peer["exact"] <= peer["within1"] <= 100
-    assert res["peers"]["torch-qnnpack 1"]["max_diff"] <= 2 and res["peers"]["torch-qnnpack 1"]["trusted"]
+        for tag in ("", " pad1"):  # input 16: the stride-2 layers have asymmetric TF pads
+            for t in (1, 2):
+                assert f" {engine}{tag} {t}T " in text
+                peer = res["peers"][f"torch-{engine}{tag.replace(' ', '-')} {t}"]
+                assert peer["median"] > 0 and peer["top1"] and peer["version"]
+                assert 0 <= peer["exact"] <= peer["within1"] <= 100
+    for key in ("torch-qnnpack 1", "torch-qnnpack-pad1 1"):
+        assert res["peers"][key]["max_diff"] <= 2 and res["peers"][key]["trusted"]
+    assert "pad1: the stride-2 layers padded 1 on every side" in text
     assert "onnxruntime" not in text  # --peers selects
     assert "max diff" in text
+
+
+def test_symmetric_variant():
+    net = qk.models.mobilenet_v2(seed=2, input_size=16, width_mult=0.35, blocks=4, last_channels=32, num_classes=10)
+    pnet = E.symmetric_variant(net)
+    changed = [a.name for a, b in zip(net.layers, pnet.layers) if a.spec.get("padding") != b.spec.get("padding")]
+    assert changed == ["stem", "b1.dw", "b3.dw"]  # the stride-2 layers, on even sizes
+    assert all(pnet.layers[[l.name for l in pnet.layers].index(n)].spec["padding"] == (1, 1) for n in changed)
+    x = net.random_input()
+    got = qk.reference.run_model(pnet, x, return_all=True)
+    ref = qk.reference.run_model(net, x, return_all=True)
+    assert all(got[n].shape == ref[n].shape for n in ref)
+    assert not np.array_equal(got["stem"], ref["stem"])  # the border windows moved
+    # output pixel o >= 1 reads input rows/cols 2o-1..2o+1: an unpadded conv of x[1:, 1:]
+    assert np.array_equal(got["stem"][:, 1:, 1:], qk.reference.conv2d(
+        x[:, 1:, 1:], **dict(net.layers[0].spec, padding=(0, 0))))
+    # odd sizes: TF's "same" is already symmetric
+    assert E.symmetric_variant(qk.models.mobilenet_v1(input_size=17, width_mult=0.25, blocks=2)) is None
