@@ -169,8 +169,11 @@ def torch_int8(net, engine):
         to the same int32), NCHW tensors in channels_last memory, i.e. our NHWC bytes.
         TF "same" padding that is asymmetric (stride 2 on an even size: the extra pixel
         at the bottom/right; torch's convs pad symmetrically) becomes an explicit pad with
-        the zero point (real 0), as our kernels pad, into a buffer made once per layer.  ReLU6 needs nothing: with the
-        calibrated scales its clamp is the int8 range (_torch_clamp checks).
+        the zero point (real 0), as our kernels pad, into a buffer made once per layer,
+        and an unpadded conv (fbgemm then leaves its depthwise fast path, which wants
+        symmetric pads: symmetric_variant gives the PyTorch-convention network).  ReLU6
+        needs nothing: with the calibrated scales its clamp is the int8 range
+        (_torch_clamp checks).
       add -> QFunctional.add (dequantize both, add, requantize to the output scale).
       global_avg_pool2d -> quantized adaptive_avg_pool2d (torch keeps the input's
         scale / zero point through average pooling, as in torch's own quantized
