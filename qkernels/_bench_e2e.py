@@ -6,12 +6,18 @@ Prints, for the int8 network: latency (median) per thread count, the layers
 that take the most time, and the same network built from the same weights and
 quantization parameters in ONNX Runtime (QLinearConv / QLinearAdd /
 QLinearGlobalAveragePool graph, int8) when onnxruntime and onnx are
-installed, with its latency and how its logits agree with ours (exact %,
-within 1 LSB %, top-1 match).  With --tflite PATH the int8 network is the
-file's (qk.models.load_tflite) and the TFLite interpreter is a peer too.  For mobilenet_v2 also the sparse fp32 CHW
+installed, and in PyTorch's quantized engine (torch.ao.nn.quantized, under
+both its fbgemm and qnnpack backends, torch.set_num_threads per thread count)
+when torch is installed, each with its latency and how its logits agree with
+ours (exact %, within 1 LSB %, max |diff|, top-1 match), checked before it is
+timed; a peer whose top-1 class differs or whose logits are off by more than
+32 LSB is marked OUTPUT DIFFERS.  --peers onnxruntime,torch-fbgemm,torch-qnnpack
+selects among them.  With --tflite PATH the int8 network is the file's
+(qk.models.load_tflite) and the TFLite interpreter is a peer too.  For mobilenet_v2 also the sparse fp32 CHW
 network at each --sparsity (default 0, 0.7, 0.8, 0.9; SpMM kernels) next to
 the dense fp32 baseline (the same graph with its 1x1 layers as BLAS matmuls).
 """
+import importlib
 import statistics
 
 import numpy as np
@@ -151,6 +157,233 @@ def tflite_interpreter(net, threads):
     return run, getattr(ai_edge_litert, "__version__", "?")
 
 
+# ------------------------------------------------------------------ PyTorch peer
+
+TORCH_ENGINES = ("fbgemm", "qnnpack")
+
+
+def _torch_clamp(layer):
+    """How layer's output clamp maps onto torch: None (the int8 saturation alone; TFLite's
+    ReLU6 with a calibrated scale is exactly that), "relu" (clamp at the zero point)."""
+    s = layer.spec
+    zp = s["output_zero_point"]
+    lo = max(-128, s.get("output_min") if s.get("output_min") is not None else -128)
+    hi = min(127, s.get("output_max") if s.get("output_max") is not None else 127)
+    if hi == 127 and lo == -128:
+        return None
+    if hi == 127 and lo == zp:
+        return "relu"
+    raise BenchError(f"torch peer: layer {layer.name!r} clamps to [{lo}, {hi}] (zero point {zp}); "
+                     "torch's quantized convs fuse only ReLU")
+
+
+def torch_int8(net, engine):
+    """The int8 network in PyTorch's quantized engine (torch.ao.nn.quantized), built from
+    the same int8 weights, int32 biases and scales; returns fn(x int8 NHWC [1,H,W,3]) ->
+    int8 logits [1, N] and torch's version.
+
+    Build and run it inside _bench_peers.TorchPeer(engine).threads(n): the weights are
+    prepacked for the engine selected at build time, and the engine and
+    torch.set_num_threads(n) must hold while it runs.  Raises BenchError if torch or
+    the engine is missing or a layer has no torch counterpart.
+
+    Activations: torch's fbgemm and qnnpack engines take quint8 activations (with qint8
+    weights), so every int8 activation of ours (zero point z) is the uint8 tensor of the
+    same bytes XOR 0x80 with zero point z + 128.  q - z is unchanged, so the real values
+    and all the integer arithmetic (sums, requantization, saturation at 0/255 = -128/127)
+    are exactly those of the int8 network; only each engine's own rounding differs.
+    Layers:
+      conv2d / depthwise_conv2d -> nnq.Conv2d (groups=C for depthwise), weights
+        OHWI / [KH,KW,C] -> OIHW qint8 per output channel (scale weight_scale, zero point
+        0), float bias = bias * input_scale * weight_scale (the engines requantize it back
+        to the same int32), NCHW tensors in channels_last memory, i.e. our NHWC bytes.
+        TF "same" padding that is asymmetric (stride 2 on an even size: the extra pixel
+        at the bottom/right; torch's convs pad symmetrically) becomes an explicit pad with
+        the zero point (real 0), as our kernels pad, into a buffer made once per layer,
+        and an unpadded conv (fbgemm then leaves its depthwise fast path, which wants
+        symmetric pads: symmetric_variant gives the PyTorch-convention network).  ReLU6
+        needs nothing: with the calibrated scales its clamp is the int8 range
+        (_torch_clamp checks).
+      add -> QFunctional.add (dequantize both, add, requantize to the output scale).
+      global_avg_pool2d -> quantized adaptive_avg_pool2d (torch keeps the input's
+        scale / zero point through average pooling, as in torch's own quantized
+        MobileNetV2), then, if they differ from the layer's, a requantize to its scale /
+        zero point (dequantize + quantize_per_tensor on the C pooled values).
+      linear -> nnq.Linear (qint8 per-channel weights).
+    """
+    try:
+        torch = importlib.import_module("torch")
+        nnq = importlib.import_module("torch.ao.nn.quantized")
+        nniq = importlib.import_module("torch.ao.nn.intrinsic.quantized")
+        F = importlib.import_module("torch.nn.functional")
+    except ImportError as e:
+        raise BenchError(f"torch peer unavailable ({e})") from None
+    if engine not in torch.backends.quantized.supported_engines:
+        raise BenchError(f"torch peer: this torch build has no {engine} engine")
+    if torch.backends.quantized.engine != engine:
+        raise BenchError(f"torch peer: build inside TorchPeer({engine!r}).threads(n) (engine is "
+                         f"{torch.backends.quantized.engine})")
+
+    def weight(w, ws):
+        n = w.shape[0]
+        return torch._make_per_channel_quantized_tensor(
+            torch.from_numpy(np.ascontiguousarray(w)), torch.from_numpy(np.broadcast_to(
+                np.asarray(ws, np.float64), (n,)).copy()), torch.zeros(n, dtype=torch.int64), 0)
+
+    def fbias(s):
+        return torch.from_numpy((s["bias"].astype(np.float64) * float(s["input_scale"])
+                                 * np.asarray(s["weight_scale"], np.float64)).astype(np.float32))
+
+    size = {"input": net.input_shape[:2]}
+    steps = []  # (fn(*inputs), input names), one per layer
+    for layer in net.layers:
+        s, name, src = layer.spec, layer.name, layer.inputs
+        zp_u8 = int(s["output_zero_point"]) + 128
+        if layer.kind in ("conv2d", "depthwise_conv2d"):
+            ih, iw = size[src[0]]
+            (pt, pl, pb, pr), stride, size[name] = _ort_pads(layer, ih, iw)
+            if layer.kind == "conv2d":
+                w = s["weight"].transpose(0, 3, 1, 2)  # OHWI -> OIHW
+                cin, groups = w.shape[1], 1
+            else:
+                w = s["weight"].transpose(2, 0, 1)[:, None]  # [KH,KW,C] -> [C,1,KH,KW]
+                cin = groups = w.shape[0]
+            sym = pt == pb and pl == pr
+            cls = nniq.ConvReLU2d if _torch_clamp(layer) == "relu" else nnq.Conv2d
+            mod = cls(cin, w.shape[0], tuple(w.shape[2:]), stride=tuple(stride),
+                      padding=(pt, pl) if sym else 0, groups=groups)
+            mod.set_weight_bias(weight(w, s["weight_scale"]), fbias(s))
+            mod.scale, mod.zero_point = float(s["output_scale"]), zp_u8
+            if sym:
+                fn = mod
+            else:
+                # The padded input lives in a buffer filled once with the input's zero point;
+                # each call copies the image into its interior (quantized copy_ with equal
+                # scale / zero point copies the bytes).  F.pad on a quantized channels_last
+                # tensor does the same but took 1.9 ms for a 48x48x96 image here, against
+                # 11 us for the copy, which would have timed torch's pad, not its conv.
+                buf = F.pad(torch._make_per_tensor_quantized_tensor(
+                    torch.full((1, cin, ih, iw), int(s["input_zero_point"]) + 128, dtype=torch.uint8),
+                    float(s["input_scale"]), int(s["input_zero_point"]) + 128), (pl, pr, pt, pb))
+                buf = buf.contiguous(memory_format=torch.channels_last)
+
+                def fn(x, mod=mod, buf=buf, inner=(slice(None), slice(None), slice(pt, pt + ih),
+                                                   slice(pl, pl + iw))):
+                    buf[inner].copy_(x)
+                    return mod(buf)
+        elif layer.kind == "linear":
+            w = s["weight"]
+            mod = (nniq.LinearReLU if _torch_clamp(layer) == "relu" else nnq.Linear)(
+                w.shape[1], w.shape[0], dtype=torch.qint8)
+            mod.set_weight_bias(weight(w, s["weight_scale"]), fbias(s))
+            mod.scale, mod.zero_point = float(s["output_scale"]), zp_u8
+
+            def fn(x, mod=mod):
+                return mod(x.reshape(x.shape[0], -1))
+            size[name] = (1, 1)
+        elif layer.kind == "add":
+            if _torch_clamp(layer) is not None:
+                raise BenchError(f"torch peer: clamped add {name!r}")
+            mod = nnq.QFunctional()
+            mod.scale, mod.zero_point = float(s["output_scale"]), zp_u8
+            fn = mod.add
+            size[name] = size[src[0]]
+        elif layer.kind == "global_avg_pool2d":
+            if _torch_clamp(layer) is not None:
+                raise BenchError(f"torch peer: clamped pool {name!r}")
+
+            same = (float(s["output_scale"]), zp_u8) == (float(s["input_scale"]), int(s["input_zero_point"]) + 128)
+
+            def fn(x, scale=float(s["output_scale"]), zp=zp_u8, same=same):
+                y = F.adaptive_avg_pool2d(x, 1)
+                return y if same else torch.quantize_per_tensor(y.dequantize(), scale, zp, torch.quint8)
+            size[name] = (1, 1)
+        else:
+            raise BenchError(f"torch peer: layer kind {layer.kind!r} not supported")
+        steps.append((fn, src))
+
+    # free each intermediate after its last reader, as Network.run does
+    last = {}
+    for i, (_, src) in enumerate(steps):
+        for n in src:
+            last[n] = i
+    names = [layer.name for layer in net.layers]
+    plan = [(fn, src, names[i], [n for n in src if last[n] == i]) for i, (fn, src) in enumerate(steps)]
+    in_scale, in_zp = float(net.input_scale), int(net.input_zero_point) + 128
+
+    def to_i8(y):
+        """quint8 torch tensor (NCHW in channels_last memory, or [N, C]) -> our int8 numpy (NHWC)."""
+        r = y.int_repr()
+        if r.dim() == 4:
+            r = r.permute(0, 2, 3, 1)
+        return (np.ascontiguousarray(r.numpy()) ^ np.uint8(0x80)).view(np.int8)
+
+    def run(x, trace=None):
+        """trace: a dict to fill with every layer's int8 output, NHWC (debugging)."""
+        with torch.inference_mode():
+            xu = torch.from_numpy(np.ascontiguousarray(x.view(np.uint8) ^ np.uint8(0x80))).permute(0, 3, 1, 2)
+            env = {"input": torch._make_per_tensor_quantized_tensor(xu, in_scale, in_zp)}
+            y = None
+            for fn, src, name, free in plan:
+                y = fn(*[env[n] for n in src])
+                env[name] = y
+                if trace is not None:
+                    trace[name] = to_i8(y)
+                for n in free:
+                    del env[n]
+            return to_i8(y)
+
+    return run, torch.__version__
+
+
+_FBGEMM_NOTE = ("; fbgemm's depthwise conv is not exact on full-range uint8 activations x int8 weights "
+                "(int16 overflow: torch's own fbgemm recipe quantizes activations to 7 bits, reduce_range)")
+
+
+def symmetric_variant(net):
+    """net with each asymmetric TF "same" pad (stride 2 on an even size) replaced by PyTorch's
+    symmetric (k - 1) / 2 pad, which gives the same output size and work; the same weights,
+    biases and scales.  None if net has no asymmetric pad."""
+    from . import models
+    size = {"input": net.input_shape[:2]}
+    layers, changed = [], False
+    for layer in net.layers:
+        spec = layer.spec
+        if layer.kind in ("conv2d", "depthwise_conv2d"):
+            (pt, pl, pb, pr), stride, size[layer.name] = _ort_pads(layer, *size[layer.inputs[0]])
+            if (pt, pl) != (pb, pr):
+                kh, kw = spec["weight"].shape[1:3] if layer.kind == "conv2d" else spec["weight"].shape[:2]
+                spec = dict(spec, padding=((kh - 1) // 2, (kw - 1) // 2))
+                probe = models.Layer(layer.name, layer.kind, layer.inputs, spec)
+                if _ort_pads(probe, *size[layer.inputs[0]])[2] != size[layer.name]:
+                    raise BenchError(f"layer {layer.name!r}: no symmetric pad with the same output size")
+                layers.append(probe)
+                changed = True
+                continue
+        else:
+            size[layer.name] = size[layer.inputs[0]]
+        layers.append(models.Layer(layer.name, layer.kind, layer.inputs, spec, layer.macs))
+    if not changed:
+        return None
+    return models.Network(net.name + "_pad1", layers, net.dtype, net.input_shape, net.input_scale,
+                          net.input_zero_point, net.output_scale, net.output_zero_point, net.seed)
+
+
+def first_divergence(net, x, fn):
+    """(layer name, kind, max diff) of the first layer where a traced peer (fn(x, trace=dict),
+    as torch_int8 returns) is more than 1 LSB off our output of that layer; None, None, 0 if none."""
+    trace = {}
+    fn(x, trace=trace)
+    env = {"input": x}
+    for layer in net.layers:
+        env[layer.name] = layer.op(*[env[s] for s in layer.inputs])
+        ours = env[layer.name]
+        d = int(np.abs(trace[layer.name].reshape(ours.shape).astype(np.int32) - ours.astype(np.int32)).max())
+        if d > 1:
+            return layer.name, layer.kind, d
+    return None, None, 0
+
+
 def agreement(got, ours):
     """{exact %, within-1-LSB %, top-1 match} of a peer's int8 logits vs ours."""
     d = np.abs(got.astype(np.int32) - ours.astype(np.int32))
@@ -163,6 +396,31 @@ def agreement(got, ours):
 
 def _fmt_ms(s):
     return f"{s * 1e3:.2f} ms"
+
+
+def _e2e_peers(args):
+    """Names of the end-to-end peers selected by --peers (all by default)."""
+    known = ["onnxruntime"] + ["torch-" + e for e in TORCH_ENGINES]
+    if not getattr(args, "peers", None):
+        return known
+    wanted = [w.strip() for w in args.peers.split(",") if w.strip()]
+    bad = [w for w in wanted if w not in known]
+    if bad or not wanted:
+        raise BenchError(f"--peers: with --end-to-end one of {', '.join(known)}, got {(bad or [args.peers])[0]!r}")
+    return wanted
+
+
+def _peer_row(res, key, label, fn, x, ours, version, net, t, measure, repeat, min_time):
+    """Check a peer's logits against ours, then time it; its table row (and res["peers"][key])."""
+    a = agreement(fn(x), ours)
+    m = measure(lambda: fn(x), repeat, min_time)
+    # trusted: the same prediction and no element off by more than 1/8 of the int8 range
+    trusted = a["top1"] and a["max_diff"] <= 32
+    res["peers"][key] = dict(m, version=version, trusted=trusted, **a)
+    return [label + ("" if trusted else " (OUTPUT DIFFERS)"), _fmt_ms(m["min"]), _fmt_ms(m["median"]),
+            _fmt_ms(m["max"]), f"{2 * net.macs / m['median'] / 1e9:.1f}",
+            f"{m['median'] / res['int8'][t]['median']:.2f}x", f"{a['exact']:.1f}%", f"{a['within1']:.1f}%",
+            str(a["max_diff"]), "yes" if a["top1"] else "NO"]
 
 
 def run_e2e(args, out, measure, render_table, progress):
@@ -210,41 +468,77 @@ def run_e2e(args, out, measure, render_table, progress):
         m = measure(lambda: net(x, threads=t), repeat, min_time)
         res["int8"][t] = m
         rows.append([f"qkernels {t}T", _fmt_ms(m["min"]), _fmt_ms(m["median"]), _fmt_ms(m["max"]),
-                     f"{2 * net.macs / m['median'] / 1e9:.1f}", "reference", "", "", ""])
-    if not args.no_peers:
+                     f"{2 * net.macs / m['median'] / 1e9:.1f}", "reference", "", "", "", ""])
+    notes = []
+    wanted = _e2e_peers(args)
+    if not args.no_peers and "onnxruntime" in wanted:
         for t in threads:
             progress(f"onnxruntime, {t} thread(s)")
             try:
                 fn, version = ort_int8(net, t)
                 got = fn(x)
             except BenchError as e:
-                out.write(f"  onnxruntime: {e}\n")
+                notes.append(f"onnxruntime: {e}")
                 break
-            a = agreement(got, ours)
-            m = measure(lambda: fn(x), repeat, min_time)
-            res["peers"][f"onnxruntime {t}"] = dict(m, version=version, **a)
-            rows.append([f"onnxruntime {version} {t}T", _fmt_ms(m["min"]), _fmt_ms(m["median"]), _fmt_ms(m["max"]),
-                         f"{2 * net.macs / m['median'] / 1e9:.1f}",
-                         f"{m['median'] / res['int8'][t]['median']:.2f}x",
-                         f"{a['exact']:.1f}%", f"{a['within1']:.1f}%", "yes" if a["top1"] else "NO"])
+            rows.append(_peer_row(res, f"onnxruntime {t}", f"onnxruntime {version} {t}T", fn, x, ours, version,
+                                  net, t, measure, repeat, min_time))
+    if not args.no_peers and any(w.startswith("torch-") for w in wanted):
+        # PyTorch pads symmetrically; TF "same" on stride 2 / even sizes pads only the
+        # bottom/right.  The "tf" rows reproduce our network exactly (explicit zero-point
+        # pad, then an unpadded conv), the "pad1" rows run the PyTorch-convention variant
+        # (same shapes and work) checked against qkernels running that same variant: fbgemm
+        # takes its depthwise fast path only for symmetric pads.
+        variants = [("", net, ours)]
+        pnet = symmetric_variant(net)
+        if pnet is not None:
+            variants.append((" pad1", pnet, pnet(x)))
+        from ._bench_peers import PeerUnavailable, TorchPeer
+        for engine in TORCH_ENGINES:
+            if "torch-" + engine not in wanted:
+                continue
+            peer = TorchPeer(engine)
+            for tag, vnet, vours in variants:
+                progress(f"torch {engine}{tag}: building")
+                try:
+                    peer.probe()
+                    with peer.threads(threads[0]):
+                        fn, version = torch_int8(vnet, engine)
+                except (PeerUnavailable, BenchError) as e:
+                    notes.append(f"torch-{engine}: {e}")
+                    break
+                key = f"torch-{engine}{tag.replace(' ', '-')}"
+                for t in threads:
+                    progress(f"torch {engine}{tag}, {t} thread(s)")
+                    with peer.threads(t):
+                        row = _peer_row(res, f"{key} {t}", f"torch {version} {engine}{tag} {t}T", fn, x, vours,
+                                        version, net, t, measure, repeat, min_time)
+                    rows.append(row)
+                if res["peers"][f"{key} {threads[0]}"]["max_diff"] > 1:
+                    with peer.threads(threads[0]):
+                        name, kind, d = first_divergence(vnet, x, fn)
+                    res["peers"][f"{key} {threads[0]}"]["first_divergence"] = name
+                    notes.append(f"{key}: first layer off by more than 1 LSB: {name} ({kind}, max diff {d})"
+                                 + (_FBGEMM_NOTE if engine == "fbgemm" and kind == "depthwise_conv2d" else ""))
+        if pnet is not None:
+            notes.append("pad1: the stride-2 layers padded 1 on every side (PyTorch's convention; TF 'same' pads "
+                         "only the bottom/right on even sizes): the same shapes and work, checked against "
+                         "qkernels running that variant; the rows without it reproduce our TF-style network "
+                         "(an explicit zero-point pad, then an unpadded conv)")
     if tfl and not args.no_peers:
         for t in threads:
             progress(f"TFLite interpreter, {t} thread(s)")
             try:
                 fn, version = tflite_interpreter(net, t)
-                got = fn(x)
+                fn(x)
             except BenchError as e:
-                out.write(f"  TFLite: {e}\n")
+                notes.append(f"TFLite: {e}")
                 break
-            a = agreement(got, ours)
-            m = measure(lambda: fn(x), repeat, min_time)
-            res["peers"][f"tflite {t}"] = dict(m, version=version, **a)
-            rows.append([f"TFLite {version} {t}T", _fmt_ms(m["min"]), _fmt_ms(m["median"]), _fmt_ms(m["max"]),
-                         f"{2 * net.macs / m['median'] / 1e9:.1f}",
-                         f"{m['median'] / res['int8'][t]['median']:.2f}x",
-                         f"{a['exact']:.1f}%", f"{a['within1']:.1f}%", "yes" if a["top1"] else "NO"])
-    out.write(render_table(["impl", "min", "median", "max", "GOP/s", "peer/ours", "exact", "<=1 LSB", "top-1"],
-                           rows, "lrrrrrrrl") + "\n")
+            rows.append(_peer_row(res, f"tflite {t}", f"TFLite {version} {t}T", fn, x, ours, version,
+                                  net, t, measure, repeat, min_time))
+    out.write(render_table(["impl", "min", "median", "max", "GOP/s", "peer/ours", "exact", "<=1 LSB", "max diff",
+                            "top-1"], rows, "lrrrrrrrrl") + "\n")
+    for n in notes:
+        out.write(f"  {n}\n")
 
     # per-layer breakdown: median over runs of each layer's time
     runs = max(3, repeat)

@@ -729,7 +729,7 @@ def add_subparser(sub):
     e.add_argument("--end-to-end", action="store_true",
                    help="time a whole network (--model mobilenet_v2 or mobilenet_v1, int8; mobilenet_v2 also "
                         "sparse fp32 at --sparsity, default 0,0.7,0.8,0.9) per --threads, with a per-layer "
-                        "breakdown and ONNX Runtime built from the same weights")
+                        "breakdown and ONNX Runtime / PyTorch (fbgemm, qnnpack) built from the same weights")
     e.add_argument("--input-size", type=int, default=224, metavar="N", help="input H = W (default 224)")
     e.add_argument("--width-mult", type=float, default=1.0, metavar="A", help="width multiplier (default 1.0)")
     e.add_argument("--top", type=int, default=10, metavar="N", help="layers shown in the breakdown (default 10)")
