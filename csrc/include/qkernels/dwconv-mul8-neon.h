@@ -128,6 +128,9 @@ QK_DW_ALWAYS_INLINE void qk_dw8_block(int P, int S, int mode, const uint8_t* con
         /* a fresh copy of the bias per pixel: loads, no register moves */
         const int32_t* b = (const int32_t*) w;
 #if defined(__aarch64__)
+#if QK_DW8_OPAQUE
+        __asm__("" : "+r"(b)); /* a load per pixel, not 4 registers held for all three */
+#endif
         const int32x4x4_t b4 = vld1q_s32_x4(b);
         acc[p].v[0] = b4.val[0], acc[p].v[1] = b4.val[1], acc[p].v[2] = b4.val[2], acc[p].v[3] = b4.val[3];
 #else
