@@ -219,10 +219,112 @@ QK_DW_ALWAYS_INLINE size_t qk_dw8_multi(int P, int S, int mode, size_t channels,
   return px;
 }
 
+#if !defined(__aarch64__)
+/* armv7, one pixel, 16 channels: the 9 tap rows p[t] and the packed weights
+ * *wp are walked with post-incremented loads (armv7 loads have no
+ * register-offset form; adding the channel offset to each row would cost an
+ * add per load). */
+/* w += n, opaque to GCC, so that it emits post-incremented loads instead of
+ * one address computation per load at constant offsets from a base */
+#define QK_DW8_STEP(w, n) \
+  do {                     \
+    (w) += (n);            \
+    __asm__("" : "+r"(w)); \
+  } while (0)
+
+QK_DW_ALWAYS_INLINE uint8x16_t qk_dw8_block_v7(int mode, const uint8_t** p, const uint8_t** wp,
+                                               const qk_dw_neon_out* o) {
+  const uint8_t* w = *wp;
+  qk_dw8_acc acc;
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    acc.v[i] = vld1q_s32((const int32_t*) w);
+    QK_DW8_STEP(w, 16);
+  }
+  /* taps in memory order, paired (0,1) (2,3) (4,5) (6,7), 8 alone: any pairing
+   * is exact, and this one keeps every load a post-increment */
+#pragma GCC unroll 5
+  for (int t = 0; t < 9; t += 2) {
+    const int8x16_t xa = vld1q_s8((const int8_t*) p[t]);
+    p[t] += 16;
+    const int8x16_t ka = vld1q_s8((const int8_t*) w);
+    QK_DW8_STEP(w, 16);
+    int16x8_t lo, hi;
+    qk_dw8_mul(&lo, &hi, xa, ka);
+    if (t + 1 < 9) {
+      const int8x16_t xb = vld1q_s8((const int8_t*) p[t + 1]);
+      p[t + 1] += 16;
+      const int8x16_t kb = vld1q_s8((const int8_t*) w);
+      QK_DW8_STEP(w, 16);
+      qk_dw8_mla(&lo, &hi, xb, kb);
+    }
+    qk_dw8_add(&acc, lo, hi);
+  }
+  uint8x16_t y;
+  if (mode == QK_DWCONV_FP32) {
+    /* clamp in float to [qmin - zp, qmax - zp], round with the 1.5*2^23
+     * addition (requant.h); the low bits of the float's bit pattern are then
+     * rint(x) (the constant's low 16 bits are 0), so truncating narrows and a
+     * byte add of the zero point give clamp(rint(x) + zp) exactly (the result
+     * is in [qmin, qmax], so the modulo-256 add does not wrap) */
+    int16x8_t h[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) {
+      const float32x4_t s0 = vld1q_f32((const float*) w), s1 = vld1q_f32((const float*) w + 4);
+      QK_DW8_STEP(w, 32);
+      float32x4_t f0 = vmulq_f32(vcvtq_f32_s32(acc.v[2 * i]), s0);
+      float32x4_t f1 = vmulq_f32(vcvtq_f32_s32(acc.v[2 * i + 1]), s1);
+      f0 = vaddq_f32(vminq_f32(vmaxq_f32(f0, o->fmin), o->fmax), o->magic);
+      f1 = vaddq_f32(vminq_f32(vmaxq_f32(f1, o->fmin), o->fmax), o->magic);
+      h[i] = vcombine_s16(vmovn_s32(vreinterpretq_s32_f32(f0)), vmovn_s32(vreinterpretq_s32_f32(f1)));
+    }
+    const int8x16_t b = vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1]));
+    y = vreinterpretq_u8_s8(vaddq_s8(b, vdupq_n_s8((int8_t) vgetq_lane_s16(o->zp, 0))));
+  } else {
+    qk_dw_neon_rq r0, r1;
+    qk_dw8_rq_load(w, mode, &r0, &r1);
+    w += 16 * 16;
+    y = vcombine_u8(qk_dw_neon_requant8(acc.v[0], acc.v[1], &r0, o, /*is_signed=*/1, mode),
+                    qk_dw_neon_requant8(acc.v[2], acc.v[3], &r1, o, /*is_signed=*/1, mode));
+  }
+  *wp = w;
+  return y;
+}
+#endif
+
 /* One pixel at a time, any layout (the 9 entries at indirection + i*step). */
 QK_DW_ALWAYS_INLINE void qk_dw8_single(int mode, size_t channels, size_t n, const size_t* indirection, size_t step,
                                        const void* input, const void* zero, const void* weights, size_t block,
                                        uint8_t* out, size_t output_stride, const qk_dw_neon_out* o) {
+#if !defined(__aarch64__)
+  for (size_t px = 0; px < n; px++) {
+    const uint8_t* p[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) p[t] = qk_dwconv_tap(indirection[t], input, zero);
+    const uint8_t* w = (const uint8_t*) weights;
+    uint8_t* dst = out;
+    size_t c = channels;
+    for (; c >= QK_DW8_CR; c -= QK_DW8_CR) {
+      vst1q_u8(dst, qk_dw8_block_v7(mode, p, &w, o));
+      dst += QK_DW8_CR;
+    }
+    if (c != 0) {
+      uint8_t buf[9 * QK_DW8_CR], tmp[QK_DW8_CR];
+      const uint8_t* bp[9];
+      memset(buf, 0, sizeof buf);
+      for (int t = 0; t < 9; t++) {
+        memcpy(buf + t * QK_DW8_CR, p[t], c);
+        bp[t] = buf + t * QK_DW8_CR;
+      }
+      vst1q_u8(tmp, qk_dw8_block_v7(mode, bp, &w, o));
+      memcpy(dst, tmp, c);
+    }
+    indirection += step;
+    out += output_stride;
+  }
+  (void) block;
+  return;
+#endif
   for (size_t px = 0; px < n; px++) {
     const uint8_t* r[9];
 #pragma GCC unroll 9
