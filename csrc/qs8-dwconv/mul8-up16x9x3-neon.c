@@ -3,14 +3,14 @@
  * (sharing the 3x5 / 3x7 input window and the block's weight registers),
  * one pixel at a time otherwise.  Body and rationale: dwconv-mul8-neon.h.
  *
- * The hot case -- stride 1, fp32 requantization, the MobileNet layers -- is
- * written out in inline assembly below: it needs all 32 vector registers
+ * The hot case -- stride 1, the MobileNet layers -- is written out in inline
+ * assembly below (fp32 and gemmlowp requantization): it needs all 32 vector registers
  * (9 weights, 3 pixels x 4 accumulators, 3 input rows, one pending pair,
  * 2 product temporaries, 3 output constants), and GCC 12 spills a dozen of
  * them per block when the same loop is written with intrinsics (counted
  * under QEMU cortex-a72 on 56x56x144: 0.547 instructions/MAC for the
  * intrinsics, see the report in the commit).  Its arithmetic is exactly
- * that of qk_dw8_block (intrinsics) for P = 3, S = 1, fp32.
+ * that of qk_dw8_block (intrinsics) for P = 3, S = 1.
  *
  * Built for armv7 too (a "neon" file) but empty there: 16 q registers do
  * not hold three pixels' accumulators next to the weights. */
@@ -61,15 +61,31 @@
 #define DW8_CALL(m, args) m args
 /* fp32 requantization of one pixel (scales in v0-v3), as
  * qk_dw_neon_requant_s16 + qk_dw_neon_narrow16: convert, scale, round to
- * nearest even (saturating), narrow with saturation, add the zero point
- * (saturating), narrow, clamp, store 16 bytes. */
-#define DW8_REQUANT(a0, a1, a2, a3, out) \
+ * nearest even (saturating), then DW8_NARROW: narrow with saturation, add
+ * the zero point (saturating), narrow, clamp, store 16 bytes. */
+#define DW8_REQUANT_FP32(a0, a1, a2, a3, out) \
   "scvtf " a0 ".4s, " a0 ".4s\n" "scvtf " a1 ".4s, " a1 ".4s\n" \
   "scvtf " a2 ".4s, " a2 ".4s\n" "scvtf " a3 ".4s, " a3 ".4s\n" \
   "fmul " a0 ".4s, " a0 ".4s, v0.4s\n" "fmul " a1 ".4s, " a1 ".4s, v1.4s\n" \
   "fmul " a2 ".4s, " a2 ".4s, v2.4s\n" "fmul " a3 ".4s, " a3 ".4s, v3.4s\n" \
   "fcvtns " a0 ".4s, " a0 ".4s\n" "fcvtns " a1 ".4s, " a1 ".4s\n" \
   "fcvtns " a2 ".4s, " a2 ".4s\n" "fcvtns " a3 ".4s, " a3 ".4s\n" \
+  DW8_NARROW(a0, a1, a2, a3, out)
+/* gemmlowp (multipliers in v0-v3, negated shifts in v4-v7), as
+ * qk_dw_neon_gemmlowp4: SaturatingRoundingDoublingHighMul, then
+ * RoundingDivideByPOT (the sign fix-up, a rounding shift) */
+#define DW8_GEMMLOWP4(a, m, sh) \
+  "sqrdmulh " a ".4s, " a ".4s, " m ".4s\n" \
+  "and v30.16b, " a ".16b, " sh ".16b\n" \
+  "sshr v30.4s, v30.4s, #31\n" \
+  "sqadd " a ".4s, " a ".4s, v30.4s\n" \
+  "srshl " a ".4s, " a ".4s, " sh ".4s\n"
+#define DW8_REQUANT_GEMMLOWP(a0, a1, a2, a3, out) \
+  DW8_GEMMLOWP4(a0, "v0", "v4") DW8_GEMMLOWP4(a1, "v1", "v5") \
+  DW8_GEMMLOWP4(a2, "v2", "v6") DW8_GEMMLOWP4(a3, "v3", "v7") \
+  DW8_NARROW(a0, a1, a2, a3, out)
+/* int32 results -> 16 bytes: as qk_dw_neon_requant_s16 + qk_dw_neon_narrow16 */
+#define DW8_NARROW(a0, a1, a2, a3, out) \
   "sqxtn v30.4h, " a0 ".4s\n" "sqxtn2 v30.8h, " a1 ".4s\n" \
   "sqxtn v31.4h, " a2 ".4s\n" "sqxtn2 v31.8h, " a3 ".4s\n" \
   "sqadd v30.8h, v30.8h, v12.8h\n" "sqadd v31.8h, v31.8h, v12.8h\n" \
@@ -79,54 +95,70 @@
 
 /* `nblocks` (>= 1) whole 16-channel blocks of 3 stride-1 pixels from
  * channel 0 of the rows r[j*3 + y] (5 window columns) and outputs outs[p];
- * w: the first block.  208 instructions per block (432 MACs). */
-QK_DW_ALWAYS_INLINE void dw8_s1x3_fp32(const uint8_t* const* r, size_t nblocks, const uint8_t* w, uint8_t* const* outs,
-                          const qk_qparams* q) {
-  size_t c = 0;
-  __asm__ volatile(
-      /* zero point as int16 lanes, clamp bounds as bytes: the low bytes of the int32 fields */
-      "ld1r {v12.8h}, [%[zp]]\n"
-      "ld1r {v13.16b}, [%[qmin]]\n"
-      "ld1r {v14.16b}, [%[qmax]]\n"
-      "0:\n"
-      /* bias into the three pixels' accumulators, then the 9 weight registers */
-      "ld1 {v16.4s-v19.4s}, [%[w]]\n"
-      "ld1 {v20.4s-v23.4s}, [%[w]]\n"
-      "ld1 {v24.4s-v27.4s}, [%[w]], #64\n"
-      "ld1 {v0.16b-v3.16b}, [%[w]], #64\n"
-      "ld1 {v4.16b-v7.16b}, [%[w]], #64\n"
-      "ld1 {v8.16b}, [%[w]], #16\n"
-      /* window column j is tap column j - p of pixel p; within a column kx = 2,
-       * 1, 0, so the pending pair is consumed (kx 1) before it is refilled (kx 0) */
-      DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))
-      DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))
-      DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))
-      DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))
-      DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))
-      "ld1 {v0.4s-v3.4s}, [%[w]], #64\n" /* scales; w is now the next block */
-      DW8_CALL(DW8_REQUANT, (DW8_P0, "o0"))
-      DW8_CALL(DW8_REQUANT, (DW8_P1, "o1"))
-      DW8_CALL(DW8_REQUANT, (DW8_P2, "o2"))
-      "add %[c], %[c], #16\n"
-      "subs %[n], %[n], #1\n"
-      "b.ne 0b\n"
-      : [w] "+r"(w), [n] "+r"(nblocks), [c] "+r"(c)
-      : [r00] "r"(r[0]), [r01] "r"(r[1]), [r02] "r"(r[2]), [r10] "r"(r[3]), [r11] "r"(r[4]), [r12] "r"(r[5]),
-        [r20] "r"(r[6]), [r21] "r"(r[7]), [r22] "r"(r[8]), [r30] "r"(r[9]), [r31] "r"(r[10]), [r32] "r"(r[11]),
-        [r40] "r"(r[12]), [r41] "r"(r[13]), [r42] "r"(r[14]), [o0] "r"(outs[0]), [o1] "r"(outs[1]),
-        [o2] "r"(outs[2]), [zp] "r"(&q->zero_point), [qmin] "r"(&q->qmin), [qmax] "r"(&q->qmax)
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
-        "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28",
-        "v29", "v30", "v31");
+ * w: the first block.  fp32: 208 instructions per block (432 MACs). */
+#define DW8_S1X3_ASM(RQLOAD, REQUANT)                                                                           \
+  size_t c = 0;                                                                                              \
+  __asm__ volatile(                                                                                          \
+      /* zero point as int16 lanes, clamp bounds as bytes: the low bytes of the int32 fields */              \
+      "ld1r {v12.8h}, [%[zp]]\n"                                                                             \
+      "ld1r {v13.16b}, [%[qmin]]\n"                                                                          \
+      "ld1r {v14.16b}, [%[qmax]]\n"                                                                          \
+      "0:\n"                                                                                                 \
+      /* bias into the three pixels' accumulators, then the 9 weight registers */                           \
+      "ld1 {v16.4s-v19.4s}, [%[w]]\n"                                                                        \
+      "ld1 {v20.4s-v23.4s}, [%[w]]\n"                                                                        \
+      "ld1 {v24.4s-v27.4s}, [%[w]], #64\n"                                                                   \
+      "ld1 {v0.16b-v3.16b}, [%[w]], #64\n"                                                                   \
+      "ld1 {v4.16b-v7.16b}, [%[w]], #64\n"                                                                   \
+      "ld1 {v8.16b}, [%[w]], #16\n"                                                                          \
+      /* window column j is tap column j - p of pixel p; within a column kx = 2,                             \
+       * 1, 0, so the pending pair is consumed (kx 1) before it is refilled (kx 0) */                        \
+      DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                              \
+      DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                  \
+      DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))      \
+      DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))                                  \
+      DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))                                                              \
+      RQLOAD /* requantization data; w is then the next block */                                             \
+      DW8_CALL(REQUANT, (DW8_P0, "o0"))                                                                      \
+      DW8_CALL(REQUANT, (DW8_P1, "o1"))                                                                      \
+      DW8_CALL(REQUANT, (DW8_P2, "o2"))                                                                      \
+      "add %[c], %[c], #16\n"                                                                                \
+      "subs %[n], %[n], #1\n"                                                                                \
+      "b.ne 0b\n"                                                                                            \
+      : [w] "+r"(w), [n] "+r"(nblocks), [c] "+r"(c)                                                          \
+      : [r00] "r"(r[0]), [r01] "r"(r[1]), [r02] "r"(r[2]), [r10] "r"(r[3]), [r11] "r"(r[4]), [r12] "r"(r[5]), \
+        [r20] "r"(r[6]), [r21] "r"(r[7]), [r22] "r"(r[8]), [r30] "r"(r[9]), [r31] "r"(r[10]),                 \
+        [r32] "r"(r[11]), [r40] "r"(r[12]), [r41] "r"(r[13]), [r42] "r"(r[14]), [o0] "r"(outs[0]),           \
+        [o1] "r"(outs[1]), [o2] "r"(outs[2]), [zp] "r"(&q->zero_point), [qmin] "r"(&q->qmin),                \
+        [qmax] "r"(&q->qmax)                                                                                 \
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",      \
+        "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26",    \
+        "v27", "v28", "v29", "v30", "v31")
+
+/* fp32 data: scale[16]; gemmlowp: multiplier[16], shift[16] (negated here for
+ * srshl), then rounding[16] and pow[16], which these kernels skip */
+#define DW8_RQLOAD_FP32 "ld1 {v0.4s-v3.4s}, [%[w]], #64\n"
+#define DW8_RQLOAD_GEMMLOWP                                                         \
+  "ld1 {v0.4s-v3.4s}, [%[w]], #64\n" "ld1 {v4.4s-v7.4s}, [%[w]], #64\n"             \
+  "neg v4.4s, v4.4s\n" "neg v5.4s, v5.4s\n" "neg v6.4s, v6.4s\n" "neg v7.4s, v7.4s\n" \
+  "add %[w], %[w], #128\n"
+
+QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, const uint8_t* const* r, size_t nblocks, const uint8_t* w,
+                                  uint8_t* const* outs, const qk_qparams* q) {
+  if (mode == QK_DWCONV_FP32) {
+    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32);
+  } else {
+    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP);
+  }
 }
 
-/* A row with stride 1, fp32: passes of 3 pixels through the assembly (the
- * last < 16 channels via a zeroed stack copy, as qk_dw8_pass), then the
+/* A row with stride 1: passes of 3 pixels through the assembly (the last
+ * < 16 channels via a zeroed stack copy, as qk_dw8_pass), then the
  * remaining pixels one at a time. */
-static void dw8_row_s1_fp32(size_t channels, size_t output_width, const size_t* indirection, const void* input,
+QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, size_t channels, size_t output_width, const size_t* indirection, const void* input,
                             const void* zero, const void* weights, void* output, size_t output_stride,
                             const qk_dwconv_params* params) {
-  const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, QK_DWCONV_FP32);
+  const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, mode);
   const size_t nfull = channels / QK_DW8_CR, n = channels % QK_DW8_CR;
   uint8_t* out = (uint8_t*) output;
   size_t px = 0;
@@ -140,7 +172,7 @@ static void dw8_row_s1_fp32(size_t channels, size_t output_width, const size_t* 
 #pragma GCC unroll 9
     for (int i = 6; i < 15; i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
     uint8_t* outs[3] = {out, out + output_stride, out + 2 * output_stride};
-    if (nfull != 0) dw8_s1x3_fp32(r, nfull, (const uint8_t*) weights, outs, &params->q);
+    if (nfull != 0) dw8_s1x3(mode, r, nfull, (const uint8_t*) weights, outs, &params->q);
     if (n != 0) {
       const size_t c = nfull * QK_DW8_CR;
       uint8_t buf[15 * QK_DW8_CR], tmp[3][QK_DW8_CR];
@@ -152,14 +184,14 @@ static void dw8_row_s1_fp32(size_t channels, size_t output_width, const size_t* 
         memcpy(buf + i * QK_DW8_CR, r[i] + c, n);
         br[i] = buf + i * QK_DW8_CR;
       }
-      dw8_s1x3_fp32(br, 1, (const uint8_t*) weights + nfull * block, touts, &params->q);
+      dw8_s1x3(mode, br, 1, (const uint8_t*) weights + nfull * block, touts, &params->q);
       for (int p = 0; p < 3; p++) memcpy(outs[p] + c, tmp[p], n);
     }
     indirection += 9;
     out += 3 * output_stride;
   }
   const qk_dw_neon_out o = qk_dw_neon_out_init(params);
-  qk_dw8_single(QK_DWCONV_FP32, channels, output_width - px, indirection, 3, input, zero, weights, block, out,
+  qk_dw8_single(mode, channels, output_width - px, indirection, 3, input, zero, weights, block, out,
                 output_stride, &o);
 }
 
@@ -169,7 +201,11 @@ void qs8_dwconv_mul8_ukernel_up16x9x3__neon(size_t channels, size_t output_width
                                             size_t step, const void* input, const void* zero, const void* weights,
                                             void* output, size_t output_stride, const qk_dwconv_params* params) {
   if (step == 3 && params->mode == QK_DWCONV_FP32) {
-    dw8_row_s1_fp32(channels, output_width, indirection, input, zero, weights, output, output_stride, params);
+    dw8_row_s1(QK_DWCONV_FP32, channels, output_width, indirection, input, zero, weights, output, output_stride,
+               params);
+  } else if (step == 3) {
+    dw8_row_s1(QK_DWCONV_GEMMLOWP, channels, output_width, indirection, input, zero, weights, output,
+               output_stride, params);
   } else {
     dw8_generic(channels, output_width, indirection, step, input, zero, weights, output, output_stride, params);
   }
