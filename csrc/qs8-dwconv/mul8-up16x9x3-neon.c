@@ -23,9 +23,9 @@
 #include "qkernels/dwconv-mul8-neon.h"
 
 /* ---- stride 1, fp32: assembly building blocks (registers as strings) ----
- * v0-v8 weights (tap t = kx*3 + y; v0-v3 reused for the scales at the end),
- * v9-v11 the window column's three rows, v12 zero point (int16 lanes),
- * v13/v14 clamp bytes, v16-v19 / v20-v23 / v24-v27 the accumulators of
+ * v0-v8 weights (tap t = kx*3 + y; v0-v7 reused for the requantization
+ * data at the end), v9-v11 the window column's three rows, v12 zero point
+ * (int16 lanes), v13/v14 clamp bytes (inputs of the asm statement), v16-v19 / v20-v23 / v24-v27 the accumulators of
  * pixels 0 / 1 / 2, v28-v29 tap (0,2)'s products waiting for (1,2),
  * v30-v31 products. */
 #define DW8_MUL(lo, hi, x, k) \
@@ -99,10 +99,6 @@
 #define DW8_S1X3_ASM(RQLOAD, REQUANT)                                                                           \
   size_t c = 0;                                                                                              \
   __asm__ volatile(                                                                                          \
-      /* zero point as int16 lanes, clamp bounds as bytes: the low bytes of the int32 fields */              \
-      "ld1r {v12.8h}, [%[zp]]\n"                                                                             \
-      "ld1r {v13.16b}, [%[qmin]]\n"                                                                          \
-      "ld1r {v14.16b}, [%[qmax]]\n"                                                                          \
       "0:\n"                                                                                                 \
       /* bias into the three pixels' accumulators, then the 9 weight registers */                           \
       "ld1 {v16.4s-v19.4s}, [%[w]]\n"                                                                        \
@@ -129,11 +125,10 @@
       : [r00] "r"(r[0]), [r01] "r"(r[1]), [r02] "r"(r[2]), [r10] "r"(r[3]), [r11] "r"(r[4]), [r12] "r"(r[5]), \
         [r20] "r"(r[6]), [r21] "r"(r[7]), [r22] "r"(r[8]), [r30] "r"(r[9]), [r31] "r"(r[10]),                 \
         [r32] "r"(r[11]), [r40] "r"(r[12]), [r41] "r"(r[13]), [r42] "r"(r[14]), [o0] "r"(outs[0]),           \
-        [o1] "r"(outs[1]), [o2] "r"(outs[2]), [zp] "r"(&q->zero_point), [qmin] "r"(&q->qmin),                \
-        [qmax] "r"(&q->qmax)                                                                                 \
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",      \
-        "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26",    \
-        "v27", "v28", "v29", "v30", "v31")
+        [o1] "r"(outs[1]), [o2] "r"(outs[2]), "w"(vzp), "w"(vqmin), "w"(vqmax)                               \
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v15",      \
+        "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",    \
+        "v30", "v31")
 
 /* fp32 data: scale[16]; gemmlowp: multiplier[16], shift[16] (negated here for
  * srshl), then rounding[16] and pow[16], which these kernels skip */
@@ -144,7 +139,11 @@
   "add %[w], %[w], #128\n"
 
 QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, const uint8_t* const* r, size_t nblocks, const uint8_t* w,
-                                  uint8_t* const* outs, const qk_qparams* q) {
+                                  uint8_t* const* outs, const qk_dw_neon_out* o) {
+  /* the output constants stay in v12-v14 across calls (asm register variables) */
+  register int16x8_t vzp __asm__("v12") = o->zp;
+  register uint8x16_t vqmin __asm__("v13") = o->qmin16;
+  register uint8x16_t vqmax __asm__("v14") = o->qmax16;
   if (mode == QK_DWCONV_FP32) {
     DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32);
   } else {
@@ -160,6 +159,7 @@ QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, size_t channels, size_t output_wid
                             const qk_dwconv_params* params) {
   const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, mode);
   const size_t nfull = channels / QK_DW8_CR, n = channels % QK_DW8_CR;
+  const qk_dw_neon_out o = qk_dw_neon_out_init(params);
   uint8_t* out = (uint8_t*) output;
   size_t px = 0;
   const uint8_t* r[15];
@@ -172,7 +172,7 @@ QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, size_t channels, size_t output_wid
 #pragma GCC unroll 9
     for (int i = 6; i < 15; i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
     uint8_t* outs[3] = {out, out + output_stride, out + 2 * output_stride};
-    if (nfull != 0) dw8_s1x3(mode, r, nfull, (const uint8_t*) weights, outs, &params->q);
+    if (nfull != 0) dw8_s1x3(mode, r, nfull, (const uint8_t*) weights, outs, &o);
     if (n != 0) {
       const size_t c = nfull * QK_DW8_CR;
       uint8_t buf[15 * QK_DW8_CR], tmp[3][QK_DW8_CR];
@@ -184,13 +184,12 @@ QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, size_t channels, size_t output_wid
         memcpy(buf + i * QK_DW8_CR, r[i] + c, n);
         br[i] = buf + i * QK_DW8_CR;
       }
-      dw8_s1x3(mode, br, 1, (const uint8_t*) weights + nfull * block, touts, &params->q);
+      dw8_s1x3(mode, br, 1, (const uint8_t*) weights + nfull * block, touts, &o);
       for (int p = 0; p < 3; p++) memcpy(outs[p] + c, tmp[p], n);
     }
     indirection += 9;
     out += 3 * output_stride;
   }
-  const qk_dw_neon_out o = qk_dw_neon_out_init(params);
   qk_dw8_single(mode, channels, output_width - px, indirection, 3, input, zero, weights, block, out,
                 output_stride, &o);
 }
