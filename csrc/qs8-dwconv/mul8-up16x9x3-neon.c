@@ -7,10 +7,12 @@
  * assembly below (fp32 and gemmlowp requantization): it needs all 32 vector registers
  * (9 weights, 3 pixels x 4 accumulators, 3 input rows, one pending pair,
  * 2 product temporaries, 3 output constants), and GCC 12 spills a dozen of
- * them per block when the same loop is written with intrinsics (counted
- * under QEMU cortex-a72 on 56x56x144: 0.547 instructions/MAC for the
- * intrinsics, see the report in the commit).  Its arithmetic is exactly
- * that of qk_dw8_block (intrinsics) for P = 3, S = 1.
+ * them per block when the same loop is written with intrinsics (QEMU
+ * cortex-a72, 56x56x144 s1 fp32: 0.547 instructions/MAC with intrinsics,
+ * 0.507 with this block; its floor is 208 / 432 = 0.48, the rest being the
+ * row pointers of each pass and the last pixels of a row).  The block's
+ * arithmetic is exactly that of qk_dw8_block (intrinsics) for P = 3, S = 1,
+ * which still serves stride 2.
  *
  * Built for armv7 too (a "neon" file) but empty there: 16 q registers do
  * not hold three pixels' accumulators next to the weights. */
@@ -24,8 +26,8 @@
 
 /* ---- stride 1, fp32: assembly building blocks (registers as strings) ----
  * v0-v8 weights (tap t = kx*3 + y; v0-v7 reused for the requantization
- * data at the end), v9-v11 the window column's three rows, v12 zero point
- * (int16 lanes), v13/v14 clamp bytes (inputs of the asm statement), v16-v19 / v20-v23 / v24-v27 the accumulators of
+ * data at the end), v9-v11 the window column's three rows, %[zp] zero point
+ * (int16 lanes), %[qmin]/%[qmax] clamp bytes (inputs, so in v12-v14), v16-v19 / v20-v23 / v24-v27 the accumulators of
  * pixels 0 / 1 / 2, v28-v29 tap (0,2)'s products waiting for (1,2),
  * v30-v31 products. */
 #define DW8_MUL(lo, hi, x, k) \
@@ -88,9 +90,9 @@
 #define DW8_NARROW(a0, a1, a2, a3, out) \
   "sqxtn v30.4h, " a0 ".4s\n" "sqxtn2 v30.8h, " a1 ".4s\n" \
   "sqxtn v31.4h, " a2 ".4s\n" "sqxtn2 v31.8h, " a3 ".4s\n" \
-  "sqadd v30.8h, v30.8h, v12.8h\n" "sqadd v31.8h, v31.8h, v12.8h\n" \
+  "sqadd v30.8h, v30.8h, %[zp].8h\n" "sqadd v31.8h, v31.8h, %[zp].8h\n" \
   "sqxtn v30.8b, v30.8h\n" "sqxtn2 v30.16b, v31.8h\n" \
-  "smax v30.16b, v30.16b, v13.16b\n" "smin v30.16b, v30.16b, v14.16b\n" \
+  "smax v30.16b, v30.16b, %[qmin].16b\n" "smin v30.16b, v30.16b, %[qmax].16b\n" \
   "str q30, [%[" out "], %[c]]\n"
 
 /* `nblocks` (>= 1) whole 16-channel blocks of 3 stride-1 pixels from
@@ -125,7 +127,7 @@
       : [r00] "r"(r[0]), [r01] "r"(r[1]), [r02] "r"(r[2]), [r10] "r"(r[3]), [r11] "r"(r[4]), [r12] "r"(r[5]), \
         [r20] "r"(r[6]), [r21] "r"(r[7]), [r22] "r"(r[8]), [r30] "r"(r[9]), [r31] "r"(r[10]),                 \
         [r32] "r"(r[11]), [r40] "r"(r[12]), [r41] "r"(r[13]), [r42] "r"(r[14]), [o0] "r"(outs[0]),           \
-        [o1] "r"(outs[1]), [o2] "r"(outs[2]), "w"(vzp), "w"(vqmin), "w"(vqmax)                               \
+        [o1] "r"(outs[1]), [o2] "r"(outs[2]), [zp] "w"(o->zp), [qmin] "w"(o->qmin16), [qmax] "w"(o->qmax16)   \
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v15",      \
         "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",    \
         "v30", "v31")
@@ -140,10 +142,8 @@
 
 QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, const uint8_t* const* r, size_t nblocks, const uint8_t* w,
                                   uint8_t* const* outs, const qk_dw_neon_out* o) {
-  /* the output constants stay in v12-v14 across calls (asm register variables) */
-  register int16x8_t vzp __asm__("v12") = o->zp;
-  register uint8x16_t vqmin __asm__("v13") = o->qmin16;
-  register uint8x16_t vqmax __asm__("v14") = o->qmax16;
+  /* the output constants are asm inputs: left out of the clobbers, they can
+   * only live in v12-v14, and stay there across the passes of a row */
   if (mode == QK_DWCONV_FP32) {
     DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32);
   } else {

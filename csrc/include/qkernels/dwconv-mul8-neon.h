@@ -8,8 +8,17 @@
  * products in the same int16 lanes, and only the pair sum is widened into
  * the int32 accumulators (vaddw).  The pair sum is exact because the packer
  * admits only weights in [-127, 127] (|x*w| <= 16256, two <= 32512).  Per 16
- * channels and pixel: 9 multiplies + 5 pair sums x 4 widening adds, no input
- * widening, and the weights take 9 registers (int8) instead of 18.
+ * channels and pixel (144 MACs): 18 multiply instructions + 5 pair sums x 4
+ * widening adds, no input widening, and the weights take 9 registers (int8)
+ * instead of 18.
+ *
+ * Why a range check rather than the complement trick of gemm-c16-neon.inc
+ * (a0*w0 + a1*w1 = a0*w0 - a1*~w1 - a1, exact for w1 = -128 too): there the
+ * -a1 term depends on the input, so each pixel would also sum its 4 pairs'
+ * a1 rows (into int16, ~6 instructions per 16 channels) and subtract them
+ * from the int32 accumulators (4 more), about +25% on the 38 instructions
+ * above; TFLite's int8 weights are symmetric ([-127, 127]), so the pack-time
+ * check keeps the common case at full speed and -128 keeps the int16 kernels.
  *
  * Taps are paired by window column: (kx, 0) with (kx, 1) for every kx, then
  * (0, 2) with (1, 2), leaving (2, 2) alone -- so in the multi-pixel kernel
@@ -128,9 +137,6 @@ QK_DW_ALWAYS_INLINE void qk_dw8_block(int P, int S, int mode, const uint8_t* con
         /* a fresh copy of the bias per pixel: loads, no register moves */
         const int32_t* b = (const int32_t*) w;
 #if defined(__aarch64__)
-#if QK_DW8_OPAQUE
-        __asm__("" : "+r"(b)); /* a load per pixel, not 4 registers held for all three */
-#endif
         const int32x4x4_t b4 = vld1q_s32_x4(b);
         acc[p].v[0] = b4.val[0], acc[p].v[1] = b4.val[1], acc[p].v[2] = b4.val[2], acc[p].v[3] = b4.val[3];
 #else
