@@ -19,7 +19,10 @@ dtype = sys.argv[7] if len(sys.argv) > 7 else "int8"
 mode = sys.argv[8] if len(sys.argv) > 8 else "fp32"
 rng = np.random.default_rng(0)
 info = np.iinfo(dtype)
-wt = rng.integers(info.min, info.max, (3, 3, c), endpoint=True).astype(dtype)
+# int8 weights in TFLite's symmetric range [-127, 127], so the int8-weight
+# (qs8_dwconv_mul8_*) kernels can run them too; the counts of the other
+# kernels do not depend on the values.
+wt = rng.integers(max(info.min, -127), info.max, (3, 3, c), endpoint=True).astype(dtype)
 zp = 0 if dtype == "int8" else 128
 op = qk.DepthwiseConv2d(wt, rng.integers(-1000, 1000, c).astype(np.int32), stride=s, padding=1,
                         input_scale=0.02, input_zero_point=zp, weight_scale=0.01,

@@ -38,6 +38,7 @@ const qk_family* const qk_families[] = {
     &qk_family_f32_dwconv2d_chw_3x3s1p1, &qk_family_f32_dwconv2d_chw_3x3s2p1, &qk_family_f32_dwconv2d_chw_5x5s1p2, &qk_family_f32_dwconv2d_chw_5x5s2p2, &qk_family_f32_conv_hwc2chw_3x3s2p1c3, &qk_family_f32_gavgpool_chw, &qk_family_x32_transpose_chw,
     &qk_family_qs8_vadd, &qk_family_qu8_vadd, &qk_family_f32_vadd, &qk_family_qs8_gavgpool, &qk_family_qu8_gavgpool,
     &qk_family_qs8_dwconv9, &qk_family_qs8_dwconv25, &qk_family_qu8_dwconv9, &qk_family_qu8_dwconv25,
+    &qk_family_qs8_dwconv9_mul8,
     &qk_family_f32_spmm,
     NULL,
 };

@@ -54,9 +54,11 @@ def _resolved_geometry(h, w, kh, kw, stride, pad, dilation):
     return _conv.output_size(h, w, kh, kw, stride, dilation, pads), pads, stride, dilation
 
 
-def _packed_bytes(channels, cr, taps, sr, mode):
-    """qk_dwconv_packed_bytes in Python ints (the C size_t would wrap on 32-bit)."""
-    block = cr * 4 + -(-taps // sr) * sr * cr * 2 + cr * (4 if mode == "fp32" else 16)
+def _packed_bytes(channels, cr, taps, sr, mode, mul8=False):
+    """qk_dwconv_packed_bytes / qk_dwconv_mul8_packed_bytes (mul8: int8 taps) in Python ints
+    (the C size_t would wrap on 32-bit)."""
+    weights = -(-(taps * cr) // 4) * 4 if mul8 else -(-taps // sr) * sr * cr * 2
+    block = cr * 4 + weights + cr * (4 if mode == "fp32" else 16)
     return -(-channels // cr) * block
 
 
@@ -142,7 +144,17 @@ class DepthwiseConv2d:
         d["stride"], d["padding"], d["dilation"] = (sh, sw), pad, (dh, dw)
         d["requantization"] = mode
         d["_taps"] = 9 if kh * kw <= 9 else 25
-        d["_family"] = ("qs8" if signed else "qu8") + "_dwconv%d" % self._taps
+        base = ("qs8" if signed else "qu8") + "_dwconv%d" % self._taps
+        # qs8 3x3-class weights all in [-127, 127] (TFLite's symmetric range)
+        # may use the int8-weight kernels (csrc/include/qkernels/dwconv.h);
+        # they are taken when this machine has a SIMD one (their only x86
+        # variant is the scalar twin, slower than the int16 SIMD kernels).
+        mul8 = base + "_mul8"
+        mul8_ok = signed and self._taps == 9 and int(w.min()) > -128
+        d["_families"] = (base, mul8) if mul8_ok else (base,)
+        use_mul8 = mul8_ok and (not _ext.selected(mul8).endswith("__scalar")
+                                or _ext.selected(base).endswith("__scalar"))
+        d["_family"] = mul8 if use_mul8 else base
         d["_wbytes"] = w.reshape(-1).view(np.uint8)
         d["_bias"], d["_signed"], d["_wzp"], d["_izp"], d["_rq"] = b, signed, w_zp, in_zp, rq
         d["_out"] = (out_zp, qmin, qmax)
@@ -168,17 +180,29 @@ class DepthwiseConv2d:
 
     @property
     def kernel(self):
-        """The microkernel calls use on this machine."""
+        """The microkernel calls use on this machine (a qs8_dwconv_mul8_* name:
+        the int8-weight kernels, chosen for weights in [-127, 127])."""
         return _ext.selected(self._family)
+
+    def _family_of(self, variant):
+        """The family of a variant name (None: the selected kernel's)."""
+        if variant is None:
+            return self._family
+        for f in self._families:
+            if variant in _ext.variants(f, False):
+                return f
+        return self._families[0]  # unknown names fail in _ext with the family named
 
     def _packed_for(self, variant):
         """Packed weights in the layout of `variant` (None: the selected one), cached."""
         p = self._packed.get(variant)  # by name (None: the selected kernel); the common path
         if p is not None:
             return p
-        name = variant if variant is not None else _ext.selected(self._family)
-        _, _mr, cr, taps, sr = _ext.variant_info(self._family, name)
-        key = (cr, taps, sr)
+        family = self._family_of(variant)
+        name = variant if variant is not None else _ext.selected(family)
+        _, _mr, cr, taps, sr = _ext.variant_info(family, name)
+        mul8 = _ext.dwconv_family_is_mul8(family)
+        key = (mul8, cr, taps, sr)
         p = self._packed.get(key)
         if p is None:
             with self._lock:
@@ -186,13 +210,13 @@ class DepthwiseConv2d:
                 if p is None:
                     kh, kw = self.kernel_size
                     nbytes = V.nbytes("weight", "the packed weights",
-                                      _packed_bytes(self.channels, cr, taps, sr, self.requantization))
-                    if nbytes != _ext.dwconv_packed_bytes(self.channels, cr, taps, sr, self.requantization):
+                                      _packed_bytes(self.channels, cr, taps, sr, self.requantization, mul8))
+                    if nbytes != _ext.dwconv_packed_bytes(self.channels, cr, taps, sr, self.requantization, mul8):
                         raise AssertionError("packed size formula disagrees with qk_dwconv_packed_bytes")
                     p = np.empty(nbytes // 4, dtype=np.int32).view(np.uint8)  # 4-byte aligned
                     scale, mult, shift = self._rq
                     _ext.dwconv_pack(self._wbytes, kh, kw, self.channels, cr, taps, sr, self._signed, self._wzp,
-                                     self._izp, self._bias, self.requantization, scale, mult, shift, p)
+                                     self._izp, self._bias, self.requantization, scale, mult, shift, p, mul8)
                     p.flags.writeable = False
                     self._packed[key] = p
         self._packed[variant] = p  # dict assignment is atomic; racing threads store the same array
@@ -245,7 +269,7 @@ class DepthwiseConv2d:
         xb = V.contiguous_array(xb)
         packed = self._packed_for(kernel)
         zp, qmin, qmax = self._out
-        _ext.dwconv_run(self._family, kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,
+        _ext.dwconv_run(self._family_of(kernel), kernel, ind, n, xb.reshape(-1).view(np.uint8), self._zero, packed,
                         result.reshape(-1).view(np.uint8), self.requantization, zp, qmin, qmax, nthreads,
                         repeat)
         return result

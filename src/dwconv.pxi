@@ -23,6 +23,10 @@ cdef extern from "qkernels/dwconv.h":
                         const void* weight, int is_signed, int32_t weight_zero_point,
                         int32_t input_zero_point, const int32_t* bias, int mode, const float* scale,
                         const int32_t* multiplier, const int32_t* shift, void* packed) nogil
+    size_t qk_dwconv_mul8_packed_bytes(size_t channels, size_t cr, size_t taps, int mode)
+    int qk_dwconv_mul8_pack(size_t channels, size_t cr, size_t taps, size_t kh, size_t kw, const int8_t* weight,
+                            int32_t input_zero_point, const int32_t* bias, int mode, const float* scale,
+                            const int32_t* multiplier, const int32_t* shift, void* packed) nogil
     void qk_dwconv_indirection_layout(const qk_dwconv_geometry* g, size_t* step, size_t* row_entries)
     void qk_dwconv_indirection_init(const qk_dwconv_geometry* g, size_t* out) nogil
     void qk_run_dwconv(const qk_ukernel* ukernel, const qk_dwconv_geometry* g, size_t batch,
@@ -40,18 +44,27 @@ cdef int _dwconv_mode(str mode) except -1:
     raise ValueError(f"requantization must be 'fp32' or 'gemmlowp', got {mode!r}")
 
 
-def dwconv_packed_bytes(size_t channels, size_t cr, size_t taps, size_t sr, str mode):
+def dwconv_packed_bytes(size_t channels, size_t cr, size_t taps, size_t sr, str mode, bint mul8=False):
+    """Bytes of the packed weights; mul8: the int8-weight layout (dwconv.h)."""
+    if mul8:
+        return qk_dwconv_mul8_packed_bytes(channels, cr, taps, _dwconv_mode(mode))
     return qk_dwconv_packed_bytes(channels, cr, taps, sr, _dwconv_mode(mode))
+
+
+def dwconv_family_is_mul8(str family):
+    """Whether a dwconv family's kernels read the int8-weight layout."""
+    return family.endswith("_mul8")
 
 
 def dwconv_pack(const uint8_t[::1] weight, size_t kh, size_t kw, size_t channels, size_t cr, size_t taps,
                 size_t sr, bint is_signed, int32_t weight_zero_point, int32_t input_zero_point,
                 const int32_t[::1] bias, str mode, const float[::1] scale, const int32_t[::1] multiplier,
-                const int32_t[::1] shift, uint8_t[::1] packed):
+                const int32_t[::1] shift, uint8_t[::1] packed, bint mul8=False):
     """Pack [kh, kw, C] weights (as bytes) for a variant with (cr, taps, sr).
 
     bias may be None; fp32 mode needs `scale`, gemmlowp `multiplier`/`shift`
-    (C entries each).  `packed` must be 4-byte aligned and exactly sized."""
+    (C entries each).  `packed` must be 4-byte aligned and exactly sized.
+    mul8: the int8-weight layout (qs8 only, every weight in [-127, 127])."""
     cdef int m = _dwconv_mode(mode)
     if channels == 0 or kh == 0 or kw == 0 or kh * kw > taps or taps > QK_DWCONV_MAX_TAPS:
         raise ValueError("bad depthwise kernel geometry")
@@ -78,16 +91,27 @@ def dwconv_pack(const uint8_t[::1] weight, size_t kh, size_t kw, size_t channels
                 raise ValueError("shift must be in [0, 31]")
         pm = &multiplier[0]
         psh = &shift[0]
-    if <size_t> packed.shape[0] != qk_dwconv_packed_bytes(channels, cr, taps, sr, m):
+    if mul8 and (not is_signed or weight_zero_point != 0):
+        raise ValueError("the int8-weight layout is for qs8 weights (zero point 0)")
+    cdef size_t nbytes = (qk_dwconv_mul8_packed_bytes(channels, cr, taps, m) if mul8
+                          else qk_dwconv_packed_bytes(channels, cr, taps, sr, m))
+    if <size_t> packed.shape[0] != nbytes:
         raise ValueError("packed has the wrong size")
     if (<size_t> &packed[0]) % 4 != 0:
         raise ValueError("packed must be 4-byte aligned")
     cdef const int32_t* pb = NULL
     if bias is not None:
         pb = &bias[0]
+    cdef int rc = 0
     with nogil:
-        qk_dwconv_pack(channels, cr, taps, sr, kh, kw, &weight[0], is_signed, weight_zero_point,
-                       input_zero_point, pb, m, ps, pm, psh, &packed[0])
+        if mul8:
+            rc = qk_dwconv_mul8_pack(channels, cr, taps, kh, kw, <const int8_t*> &weight[0], input_zero_point,
+                                     pb, m, ps, pm, psh, &packed[0])
+        else:
+            qk_dwconv_pack(channels, cr, taps, sr, kh, kw, &weight[0], is_signed, weight_zero_point,
+                           input_zero_point, pb, m, ps, pm, psh, &packed[0])
+    if rc != 0:
+        raise ValueError("the int8-weight layout needs every weight in [-127, 127]")
 
 
 cdef int _dwconv_geometry(qk_dwconv_geometry* g, tuple geometry) except -1:
@@ -163,7 +187,9 @@ def dwconv_run(str family, variant, DwconvIndirection indirection not None, size
         raise ValueError("output has the wrong size")
     if <size_t> zero.shape[0] < g.channels:
         raise ValueError("zero row is too short")
-    if <size_t> packed.shape[0] != qk_dwconv_packed_bytes(g.channels, k.nr, k.kr, k.sr, m):
+    cdef size_t nbytes = (qk_dwconv_mul8_packed_bytes(g.channels, k.nr, k.kr, m) if dwconv_family_is_mul8(family)
+                          else qk_dwconv_packed_bytes(g.channels, k.nr, k.kr, k.sr, m))
+    if <size_t> packed.shape[0] != nbytes:
         raise ValueError("packed weights do not match this kernel's layout")
     if (<size_t> &packed[0]) % 4 != 0:
         raise ValueError("packed must be 4-byte aligned")

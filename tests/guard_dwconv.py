@@ -26,7 +26,8 @@ def dwconv():
                     x = rand_q(rng, (1, h + 1, max(width, (kw - 1) * d + 1 - 2 * pad), c), dtype)
                     want = reference.depthwise_conv2d(x, args[0], args[1], **args[2])
                     _, _, ind = op._geometry_for(x.shape[1], x.shape[2])
-                    for name in _ext.variants(op._family):
+                    names = [(f, n) for f in op._families for n in _ext.variants(f)]
+                    for family, name in names:
                         packed = op._packed_for(name)
                         for side in ("after", "before"):
                             case(f"{name} C={c} {kh}x{kw} s={s} p={pad} d={d} x={x.shape} side={side}")
@@ -34,6 +35,6 @@ def dwconv():
                             gz = guarded(op._zero, side)
                             gp = guarded(packed, side)
                             go = guarded(np.zeros(want.size, np.uint8), side)
-                            _ext.dwconv_run(op._family, name, ind, 1, gx, gz, gp, go, op.requantization,
+                            _ext.dwconv_run(family, name, ind, 1, gx, gz, gp, go, op.requantization,
                                             *op._out, 1)
                             assert np.array_equal(go.view(dtype).reshape(want.shape), want), name

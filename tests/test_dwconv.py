@@ -32,9 +32,18 @@ def zero_points(dtype):
 
 
 def make_op(rng, dtype, c, kh, kw, *, stride=1, padding=0, dilation=1, mode="fp32", zp_in=None, zp_w=None,
-            zp_out=None, clamp=(None, None), per_channel=None, weight=None, bias="random"):
+            zp_out=None, clamp=(None, None), per_channel=None, weight=None, bias="random", symmetric=None):
     lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
     w = rand_q(rng, (kh, kw, c), dtype) if weight is None else weight
+    if symmetric is None:
+        symmetric = rng.random() < 0.5
+    if weight is None and dtype == "int8" and symmetric:
+        # TFLite's symmetric int8 weights: qs8 3x3-class kernels then also
+        # run the int8-weight (mul8) family; otherwise make sure a -128 is in
+        # (no mul8 family), so both operator paths are swept
+        w = np.maximum(w, -127).astype(np.int8)
+    elif weight is None and dtype == "int8":
+        w.reshape(-1)[int(rng.integers(w.size))] = -128
     if isinstance(bias, str):
         bias = rng.integers(-50000, 50000, size=c).astype(np.int32) if rng.random() < 0.8 else None
     signed = dtype == "int8"
@@ -55,17 +64,31 @@ def make_op(rng, dtype, c, kh, kw, *, stride=1, padding=0, dilation=1, mode="fp3
     return qk.DepthwiseConv2d(w, bias, **kwargs), (w, bias, kwargs)
 
 
+def op_families(op, w):
+    """The families the operator may run: the int16 one, plus the int8-weight
+    (mul8) one for qs8 9-tap weights in [-127, 127]."""
+    fams = op._families
+    mul8 = w.dtype == np.int8 and w.shape[0] * w.shape[1] <= 9 and int(w.min()) > -128
+    assert fams == ((op._families[0], op._families[0] + "_mul8") if mul8 else (op._families[0],))
+    assert op._family in fams
+    return fams
+
+
 def check_all_variants(op, args, x, label=""):
-    """Reference == every usable variant (scalar included); returns the variant count."""
+    """Reference == every usable variant of every family the operator may
+    use (scalar twins included); returns the variant count."""
     w, bias, kwargs = args
     want = reference.depthwise_conv2d(x, w, bias, **kwargs)
-    names = _ext.variants(op._family)
-    assert names[-1].endswith("__scalar")
-    for name in names:
-        got = op._run(x, None, 1, name)
-        np.testing.assert_array_equal(got, want, err_msg=f"{name} {label}")
+    count = 0
+    for family in op_families(op, w):
+        names = _ext.variants(family)
+        assert names[-1].endswith("__scalar")
+        for name in names:
+            got = op._run(x, None, 1, name)
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} {label}")
+        count += len(names)
     np.testing.assert_array_equal(op(x), want, err_msg=f"selected {label}")
-    return len(names)
+    return count
 
 
 def random_case(rng, dtype, c, w_range=(1, 20), h_range=(1, 8), kernels=((3, 3), (5, 5))):
@@ -170,6 +193,45 @@ def test_extreme_values_are_exact(dtype, mode, rng):
                                weight=w, bias=bias, zp_out=0 if dtype == "int8" else 128)
             x = np.full((1, kh + 1, 7, c), xv, dtype)
             check_all_variants(op, args, x, f"w={wv} x={xv}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_extreme_values_int8_weights(mode, rng):
+    """The int8-weight (mul8) kernels at their limits: weights +-127, inputs
+    -128/127, far zero points, biases near the int32 limits: the largest int16
+    pair sums (+-32512) and wrapping accumulators stay exact."""
+    c = 37
+    for wv, xv, zp_in in [(-127, -128, 127), (127, -128, -128), (-127, 127, -128), (127, 127, 127)]:
+        w = np.full((3, 3, c), wv, np.int8)
+        w[1, :, ::3] = -wv
+        bias = np.array([2**31 - 1, -(2**31), 2**31 - 100000, -(2**31) + 5000] * 10, np.int64)[:c]
+        op, args = make_op(rng, "int8", c, 3, 3, padding=1, mode=mode, zp_in=zp_in, weight=w,
+                           bias=bias.astype(np.int32), zp_out=0)
+        assert op._families == ("qs8_dwconv9", "qs8_dwconv9_mul8")
+        for width in (1, 5, 7):
+            x = np.full((1, 4, width, c), xv, np.int8)
+            x[0, 1, ::2, ::5] = -1 - xv  # both signs in one window
+            check_all_variants(op, args, x, f"w={wv} x={xv} W={width}")
+
+
+def test_int8_weight_kernels_are_chosen():
+    """qs8 weights in [-127, 127] select the int8-weight family where it has a
+    SIMD variant; one -128 keeps the int16 family; qu8 and 5x5 never use it."""
+    kw = dict(input_scale=0.1, input_zero_point=0, weight_scale=0.05, output_scale=0.2, output_zero_point=0)
+    w = np.full((3, 3, 8), -127, np.int8)
+    op = qk.DepthwiseConv2d(w, **kw)
+    simd = not _ext.selected("qs8_dwconv9_mul8").endswith("__scalar")
+    if simd or _ext.selected("qs8_dwconv9").endswith("__scalar"):
+        assert op.kernel == _ext.selected("qs8_dwconv9_mul8") and op.kernel.startswith("qs8_dwconv_mul8_")
+    else:
+        assert op.kernel == _ext.selected("qs8_dwconv9")
+    if _ext.arch() in ("aarch64", "armv7") and "neon" in _ext.variants("qs8_dwconv9")[0]:
+        assert op.kernel.startswith("qs8_dwconv_mul8_ukernel_up16x9")
+    w[2, 1, 5] = -128
+    assert qk.DepthwiseConv2d(w, **kw).kernel == _ext.selected("qs8_dwconv9")
+    assert qk.DepthwiseConv2d(np.zeros((5, 5, 8), np.int8), **kw).kernel == _ext.selected("qs8_dwconv25")
+    kw_u = dict(kw, input_zero_point=128, output_zero_point=128, weight_zero_point=1)
+    assert qk.DepthwiseConv2d(np.ones((3, 3, 8), np.uint8), **kw_u).kernel == _ext.selected("qu8_dwconv9")
 
 
 def test_multi_pixel_windows_match(rng):
@@ -280,6 +342,56 @@ def test_packed_layout_bytes():
     rq[2, :c] = [0, 1, 1 << 30]
     rq[3, :c] = [1 << 31, 1 << 30, 1]
     assert packed3.tobytes() == b.tobytes() + wq.tobytes() + rq.tobytes()
+
+
+def test_packed_layout_bytes_int8_weights():
+    """The int8-weight layout by hand: qs8 3x2 kernel in 9 taps, C = 19 in blocks
+    of 16 (13 padding channels in the second), both requantization modes."""
+    c, kh, kw, cr = 19, 3, 2, 16
+    rng = np.random.default_rng(5)
+    w = rng.integers(-127, 128, (kh, kw, c)).astype(np.int8)
+    izp = -7
+    bias = rng.integers(-1000, 1000, c).astype(np.int32)
+    scale = rng.uniform(0.1, 1.0, c).astype(np.float32)
+    mult = rng.integers(1 << 30, 2**31 - 1, c).astype(np.int32)
+    shift = rng.integers(0, 32, c).astype(np.int32)
+    for mode in MODES:
+        n = _ext.dwconv_packed_bytes(c, cr, 9, 1, mode, True)
+        per = 16 * 4 + 144 + (16 * 4 if mode == "fp32" else 16 * 16)
+        assert n == 2 * per
+        packed = np.empty(n // 4, np.int32).view(np.uint8)
+        _ext.dwconv_pack(w.reshape(-1).view(np.uint8), kh, kw, c, cr, 9, 1, True, 0, izp, bias, mode,
+                         scale if mode == "fp32" else None, mult, shift, packed, True)
+        want = b""
+        for c0 in (0, 16):
+            ch = np.arange(c0, min(c0 + 16, c))
+            taps = np.zeros((9, 16), np.int8)
+            for kx in range(kw):
+                for ky in range(kh):
+                    taps[kx * kh + ky, :len(ch)] = w[ky, kx, ch]  # t = kx*KH + ky
+            b = np.zeros(16, np.int32)
+            b[:len(ch)] = bias[ch] - izp * taps[:, :len(ch)].astype(np.int32).sum(axis=0)
+            if mode == "fp32":
+                rq = np.zeros(16, np.float32)
+                rq[:len(ch)] = scale[ch]
+            else:
+                rq = np.zeros((4, 16), np.uint32)
+                rq[0, :len(ch)] = mult[ch].view(np.uint32)
+                rq[1, :len(ch)] = shift[ch]
+                rq[2, :len(ch)] = [0 if e == 0 else 1 << (e - 1) for e in shift[ch]]
+                rq[3, :len(ch)] = [1 << (31 - e) for e in shift[ch]]
+            want += b.tobytes() + taps.tobytes() + rq.tobytes()
+        assert packed.tobytes() == want, mode
+    # a -128 weight (or a qu8 / nonzero-zero-point request) is refused
+    w2 = w.copy()
+    w2[1, 1, 3] = -128
+    packed = np.empty(_ext.dwconv_packed_bytes(c, cr, 9, 1, "fp32", True) // 4, np.int32).view(np.uint8)
+    with pytest.raises(ValueError, match="-127, 127"):
+        _ext.dwconv_pack(w2.reshape(-1).view(np.uint8), kh, kw, c, cr, 9, 1, True, 0, izp, bias, "fp32", scale,
+                         None, None, packed, True)
+    with pytest.raises(ValueError, match="qs8"):
+        _ext.dwconv_pack(w.reshape(-1).view(np.uint8), kh, kw, c, cr, 9, 1, False, 0, izp, bias, "fp32", scale,
+                         None, None, packed, True)
 
 
 def test_indirection_layout():
@@ -439,6 +551,14 @@ def test_simd_variants_registered():
             want25.append(f"{p}_dwconv_ukernel_up8x25__neon")
         assert v9 == want9 + [f"{p}_dwconv_ukernel_up8x9__scalar"]
         assert v25 == want25 + [f"{p}_dwconv_ukernel_up8x25__scalar"]
+    want8 = []
+    if arch in ("aarch64", "armv7") and usable("neon"):
+        if arch == "aarch64":
+            want8.append("qs8_dwconv_mul8_ukernel_up16x9x3__neon")
+        want8.append("qs8_dwconv_mul8_ukernel_up16x9__neon")
+    assert _ext.variants("qs8_dwconv9_mul8") == want8 + ["qs8_dwconv_mul8_ukernel_up16x9__scalar"]
+    assert [_ext.variant_info("qs8_dwconv9_mul8", n)[2:] for n in _ext.variants("qs8_dwconv9_mul8")] == \
+        [(16, 9, 1)] * (len(want8) + 1)
 
 
 # ---- fuzzed arguments: a result equal to the reference, or a TypeError/ValueError naming the argument ----

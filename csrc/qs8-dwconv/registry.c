@@ -39,6 +39,17 @@ static const qk_ukernel qs8_dwconv25_variants[] = {
 #endif
     QK_UKERNEL(qs8_dwconv_ukernel_up8x25__scalar, QK_ISA_SCALAR, 1, 8, 25, 1),
 };
+/* The int8-weight layout (dwconv.h): only for weights in [-127, 127]. */
+static const qk_ukernel qs8_dwconv9_mul8_variants[] = {
+#if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qs8_dwconv_mul8_ukernel_up16x9x3__neon, QK_ISA_NEON, 3, 16, 9, 1),
+#endif
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    QK_UKERNEL(qs8_dwconv_mul8_ukernel_up16x9__neon, QK_ISA_NEON, 1, 16, 9, 1),
+#endif
+    QK_UKERNEL(qs8_dwconv_mul8_ukernel_up16x9__scalar, QK_ISA_SCALAR, 1, 16, 9, 1),
+};
 
 QK_FAMILY(qs8_dwconv9)
 QK_FAMILY(qs8_dwconv25)
+QK_FAMILY(qs8_dwconv9_mul8)

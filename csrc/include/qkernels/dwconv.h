@@ -40,6 +40,19 @@
  * is in [-255, 255]: every product fits int32 exactly.  The fold is done in
  * modulo-2^32 arithmetic, the same as the kernels' adds, so the result is
  * the int32 (wrapping) value of the exact sum for any bias.
+ *
+ * int8-weight ("mul8") layout, family qs8_dwconv9_mul8 (qk_dwconv_mul8_pack),
+ * used only for qs8 weights that all lie in [-127, 127] (TFLite's symmetric
+ * int8 range; the operator checks, and otherwise keeps the layout above):
+ *   int32 bias[cr]           bias - input_zp * sum_t w[t]   (weight_zp is 0)
+ *   int8  w[taps][cr]        tap-major, t = kx*KH + ky, taps beyond KH*KW 0,
+ *                            padded with zero bytes to a multiple of 4
+ *   requantization data      as above
+ * i.e. [C/cr][KW][KH][cr] int8 taps.  Why the range matters: kernels
+ * multiply int8 x int8 into int16 lanes (8 products per vmull_s8) and add two
+ * taps' products in int16 before widening to int32; with |w| <= 127 each
+ * product is at most 128*127 = 16256 in magnitude and a pair 32512, exact in
+ * int16, while (-128)*(-128)*2 = 32768 would wrap.
  */
 #ifndef QKERNELS_DWCONV_H
 #define QKERNELS_DWCONV_H
@@ -102,10 +115,15 @@ QK_DECLARE_DWCONV(qu8_dwconv_ukernel_up8x9__neon)
 QK_DECLARE_DWCONV(qu8_dwconv_ukernel_up8x25__neon)
 QK_DECLARE_DWCONV(qs8_dwconv_ukernel_up8x9x3__neon)
 QK_DECLARE_DWCONV(qu8_dwconv_ukernel_up8x9x3__neon)
+QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9__scalar)
+QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9x3__neon)
+QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9__neon)
 
 /* Families: 9-tap (3x3 and smaller kernels) and 25-tap (up to 5x5). */
 extern const qk_family qk_family_qs8_dwconv9, qk_family_qs8_dwconv25;
 extern const qk_family qk_family_qu8_dwconv9, qk_family_qu8_dwconv25;
+/* 9-tap qs8 kernels on the int8-weight layout (weights in [-127, 127]). */
+extern const qk_family qk_family_qs8_dwconv9_mul8;
 
 /* ---- packing (csrc/pack/dwconv.c) ---- */
 
@@ -119,6 +137,16 @@ QK_INLINE size_t qk_dwconv_packed_bytes(size_t channels, size_t cr, size_t taps,
   return qk_divide_round_up(channels, cr) * qk_dwconv_block_bytes(cr, taps, sr, mode);
 }
 
+/* The int8-weight layout (see the top of this file). */
+QK_INLINE size_t qk_dwconv_mul8_block_bytes(size_t cr, size_t taps, int mode) {
+  return cr * sizeof(int32_t) + qk_round_up(taps * cr, 4) +
+         cr * (mode == QK_DWCONV_FP32 ? sizeof(float) : 4 * sizeof(int32_t));
+}
+
+QK_INLINE size_t qk_dwconv_mul8_packed_bytes(size_t channels, size_t cr, size_t taps, int mode) {
+  return qk_divide_round_up(channels, cr) * qk_dwconv_mul8_block_bytes(cr, taps, mode);
+}
+
 /* weight: [kh][kw][channels] bytes (int8 when is_signed, else uint8);
  * bias: [channels] or NULL; scale (fp32 mode) or multiplier+shift (gemmlowp)
  * have `channels` entries each (per-tensor values are broadcast by the caller).
@@ -127,6 +155,12 @@ QK_INLINE size_t qk_dwconv_packed_bytes(size_t channels, size_t cr, size_t taps,
 void qk_dwconv_pack(size_t channels, size_t cr, size_t taps, size_t sr, size_t kh, size_t kw, const void* weight,
                     int is_signed, int32_t weight_zero_point, int32_t input_zero_point, const int32_t* bias,
                     int mode, const float* scale, const int32_t* multiplier, const int32_t* shift, void* packed);
+
+/* Same arguments for qs8 weights (weight zero point 0) into the int8-weight
+ * layout; returns -1 (packing nothing) if a weight is -128, else 0. */
+int qk_dwconv_mul8_pack(size_t channels, size_t cr, size_t taps, size_t kh, size_t kw, const int8_t* weight,
+                        int32_t input_zero_point, const int32_t* bias, int mode, const float* scale,
+                        const int32_t* multiplier, const int32_t* shift, void* packed);
 
 /* ---- indirection (csrc/ops/dwconv.c) ---- */
 
