@@ -48,6 +48,9 @@
 /* pointers per chunk; a chunk of a 3x3 stride-2 row of 64 pixels needs 3 * 129 */
 #define QK_DW_AVX2_PTRS 400
 #define QK_DW_AVX2_CHUNK 64
+/* input window of a 3x3 s1/s2 chunk kept in L1 (see qk_dwconv_avx2_mode) */
+#define QK_DW_AVX2_WINDOW_MAX 28672
+#define QK_DW_AVX2_WINDOW 24576
 
 /* gemmlowp on 8 lanes with per-lane multiplier, rounding and shift
  * (|acc| formulation of requant/gemmlowp-sse41.c; vpsrlvd does the per-lane
@@ -154,14 +157,30 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_block16(size_t taps, int is_signed, int m
 
 #define QK_DW_AVX2_X(p) _mm_loadu_si128((const __m128i*) ((p) + c))
 
-/* One 3x3 stride-1 input column j of n pixels (columns 0..n+1): r = the
- * column's 3 row pointers, y0 its first row (loaded by the caller), y0n the
- * next column's first row (or any row when there is none: only pair 4 of
- * the last pixel uses it, with weight 0).  acc[0..1] pixel j-2, [2..3] j-1,
- * [4..5] j; the pixels that do not exist are flagged off. */
+/* Stride 1 pairs the taps differently from the packed order, so that one
+ * column needs only two interleaves: A_j = [y0, y1] of column j (pair
+ * (w0,w1), (w3,w4) or (w6,w7) of the pixel whose kx = 0, 1, 2 is column j)
+ * and E_j = [y2 of column j, y2 of column j+1] (pair (w2,w5) of the pixel
+ * whose kx = 0 is column j, and (w8,0) of the pixel whose kx = 2 is column
+ * j: its partner weight is 0).  The (w3,w4) and (w2,w5) pairs are built
+ * from the packed (w2,w3) (w4,w5) pairs once per block and chunk: v[0..1] =
+ * (w2,w5), v[2..3] = (w3,w4), channels 0-7 / 8-15. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_weights(const uint8_t* w, __m256i* v) {
+  const __m256i* W = (const __m256i*) (w + 64);
+  for (int h = 0; h < 2; h++) {
+    const __m256i p23 = _mm256_loadu_si256(W + 2 + h), p45 = _mm256_loadu_si256(W + 4 + h);
+    v[h] = _mm256_blend_epi16(p23, p45, 0xAA);
+    v[2 + h] = _mm256_or_si256(_mm256_srli_epi32(p23, 16), _mm256_slli_epi32(p45, 16));
+  }
+}
+
+/* One input column j of n pixels (columns 0..n+1): y0 y1 y2 its rows, y2n
+ * the next column's y2 (or any row when there is none: only the (w8,0)
+ * pair uses it).  acc[0..1] pixel j-2, [2..3] j-1, [4..5] j; the pixels
+ * that do not exist are flagged off. */
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int is_signed, int has_new, int has_mid, int has_old, __m128i y0,
-                                              __m128i y1, __m128i y2, __m128i y0n, const uint8_t* w,
-                                              __m256i* acc) {
+                                              __m128i y1, __m128i y2, __m128i y2n, const uint8_t* w,
+                                              const __m256i* v, __m256i* acc) {
   const __m256i* W = (const __m256i*) (w + 64);
   if (has_new) {
     acc[4] = _mm256_loadu_si256((const __m256i*) w);
@@ -174,28 +193,26 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int is_signed, int has_new, int ha
       acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 0)));
       acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 1)));
     }
+    if (has_mid) {
+      acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(lo, v[2]));
+      acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(hi, v[3]));
+    }
     if (has_old) {
       acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 6)));
       acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 7)));
     }
   }
   {
-    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y2, y0n), is_signed);
-    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y2, y0n), is_signed);
+    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y2, y2n), is_signed);
+    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y2, y2n), is_signed);
     if (has_new) {
-      acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 2)));
-      acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 3)));
+      acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(lo, v[0]));
+      acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(hi, v[1]));
     }
     if (has_old) {
       acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 8)));
       acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 9)));
     }
-  }
-  if (has_mid) {
-    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y1, y2), is_signed);
-    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y1, y2), is_signed);
-    acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 4)));
-    acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 5)));
   }
 }
 
@@ -205,20 +222,21 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
                                              const uint8_t* w, uint8_t* out, size_t output_stride,
                                              const qk_dw_avx2_out* o) {
   const uint8_t* rq = w + 64 + 5 * 64;
+  __m256i v[4];
+  qk_dw_avx2_s1_weights(w, v);
   __m256i acc[6] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                     _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-  __m128i y0 = QK_DW_AVX2_X(r[0]);
+  __m128i y2 = QK_DW_AVX2_X(r[2]);
   size_t j = 0;
-  /* columns 0 and 1: no finished pixel yet */
+  /* columns 0 and 1: no finished pixel yet (when n == 1 the "new" pixel of
+   * column 1 does not exist: it is computed from valid rows, never stored) */
   for (; j < 2; j++) {
-    const __m128i y1 = QK_DW_AVX2_X(r[3 * j + 1]), y2 = QK_DW_AVX2_X(r[3 * j + 2]);
-    const __m128i y0n = QK_DW_AVX2_X(r[3 * j + 3]); /* column j+1 <= n exists */
-    qk_dw_avx2_s1_column(is_signed, 1, 1, 0, y0, y1, y2, y0n, w, acc);
+    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
+    const __m128i y2n = QK_DW_AVX2_X(r[3 * j + 5]); /* column j+1 <= n exists */
+    qk_dw_avx2_s1_column(is_signed, 1, 1, 0, y0, y1, y2, y2n, w, v, acc);
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
-    y0 = y0n;
+    y2 = y2n;
   }
-  /* the pixel "j = 1" of column 1 does not exist when n == 1: it was
-   * computed into a slot that is never stored (its rows are valid ones) */
   /* steady state: column j finishes pixel j-2, whose requantization is
    * issued at the start of the next column, when its inputs are ready */
   __m256i d0 = acc[0], d1 = acc[1];
@@ -227,27 +245,26 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
       _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
                        qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
     }
-    const __m128i y1 = QK_DW_AVX2_X(r[3 * j + 1]), y2 = QK_DW_AVX2_X(r[3 * j + 2]);
-    const __m128i y0n = QK_DW_AVX2_X(r[3 * j + 3]);
-    qk_dw_avx2_s1_column(is_signed, 1, 1, 1, y0, y1, y2, y0n, w, acc);
+    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
+    const __m128i y2n = QK_DW_AVX2_X(r[3 * j + 5]);
+    qk_dw_avx2_s1_column(is_signed, 1, 1, 1, y0, y1, y2, y2n, w, v, acc);
     d0 = acc[0], d1 = acc[1];
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
-    y0 = y0n;
+    y2 = y2n;
   }
   if (n > 2) {
     _mm_storeu_si128((__m128i*) (out + (n - 3) * output_stride),
                      qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
   }
-  /* the last two columns n and n+1 (for n == 1, only column 2 is left:
-   * column 1 went through the first loop) */
+  /* the last two columns n and n+1 (for n == 1, only column 2 is left) */
   for (j = n < 2 ? 2 : n; j < n + 2; j++) {
-    const __m128i y1 = QK_DW_AVX2_X(r[3 * j + 1]), y2 = QK_DW_AVX2_X(r[3 * j + 2]);
-    const __m128i y0n = j + 1 < n + 2 ? QK_DW_AVX2_X(r[3 * j + 3]) : y2;
-    qk_dw_avx2_s1_column(is_signed, 0, 1, 1, y0, y1, y2, y0n, w, acc);
+    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
+    const __m128i y2n = j + 1 < n + 2 ? QK_DW_AVX2_X(r[3 * j + 5]) : y2;
+    qk_dw_avx2_s1_column(is_signed, 0, 1, 1, y0, y1, y2, y2n, w, v, acc);
     _mm_storeu_si128((__m128i*) (out + (j - 2) * output_stride),
                      qk_dw_avx2_requant16(is_signed, mode, acc[0], acc[1], rq, o));
     acc[0] = acc[2], acc[1] = acc[3];
-    y0 = y0n;
+    y2 = y2n;
   }
 }
 
@@ -324,6 +341,18 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mod
   const uint8_t* ptrs[QK_DW_AVX2_PTRS];
   size_t max_n = (QK_DW_AVX2_PTRS - taps) / step + 1;
   if (max_n > QK_DW_AVX2_CHUNK) max_n = QK_DW_AVX2_CHUNK;
+  if (s1 || s2) {
+    /* The blocks of a chunk re-read its input window (3 rows of the chunk's
+     * columns): keep it in L1.  A row whose window exceeds QK_DW_AVX2_WINDOW_MAX bytes
+     * is cut into equal chunks of at most QK_DW_AVX2_WINDOW bytes (1 or 2 pieces for
+     * the MobileNet layers; 112x112x96 stride 2 is the one that needs 2). */
+    const size_t sw = step / 3, cols = (output_width - 1) * sw + 3;
+    if (3 * cols * channels > QK_DW_AVX2_WINDOW_MAX) {
+      const size_t pieces = (3 * cols * channels + QK_DW_AVX2_WINDOW - 1) / QK_DW_AVX2_WINDOW;
+      const size_t m = (output_width + pieces - 1) / pieces;
+      if (m < max_n) max_n = m < 4 ? 4 : m;
+    }
+  }
   for (size_t px = 0; px < output_width;) {
     const size_t n = QK_MIN(output_width - px, max_n);
     const size_t entries = (n - 1) * step + taps;
