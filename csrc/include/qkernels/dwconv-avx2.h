@@ -93,8 +93,8 @@ QK_DW_ALWAYS_INLINE qk_dw_avx2_out qk_dw_avx2_out_init(const qk_dwconv_params* p
 
 /* Channels 0-7 / 8-15 accumulators of one block -> 16 output bytes.
  * rq: the block's requantization data. */
-QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256i acc0, __m256i acc1,
-                                                 const uint8_t* rq, const qk_dw_avx2_out* o) {
+QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16x(int is_signed, int mode, int lanes, __m256i acc0, __m256i acc1,
+                                                  const uint8_t* rq, const qk_dw_avx2_out* o) {
   __m256i y0, y1;
   if (mode == QK_DWCONV_FP32) {
     /* upper clamp only; the lower one is done by the saturating packs and the
@@ -107,9 +107,11 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256
     y0 = qk_dw_avx2_gemmlowp8(acc0, (const int32_t*) rq, 16);
     y1 = qk_dw_avx2_gemmlowp8(acc1, (const int32_t*) rq + 8, 16);
   }
-  /* packs works per 128-bit lane: [y0 0-3, y1 0-3 | y0 4-7, y1 4-7]; the
-   * 64-bit permute restores channel order 0..15 */
-  __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(y0, y1), _MM_SHUFFLE(3, 1, 2, 0));
+  /* packs works per 128-bit lane: [y0 0-3, y1 0-3 | y0 4-7, y1 4-7].  In
+   * channel order the 64-bit permute restores 0..15; in lane order (y0 =
+   * channels 0-3 | 8-11, y1 = 4-7 | 12-15) the packs already gives 0..15. */
+  __m256i v = _mm256_packs_epi32(y0, y1);
+  if (!lanes) v = _mm256_permute4x64_epi64(v, _MM_SHUFFLE(3, 1, 2, 0));
   v = _mm256_adds_epi16(v, o->zp);
   const __m128i v0 = _mm256_castsi256_si128(v), v1 = _mm256_extracti128_si256(v, 1);
   __m128i q;
@@ -123,6 +125,11 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256
     if (mode != QK_DWCONV_FP32) q = _mm_min_epu8(q, o->qmax);
   }
   return q;
+}
+
+QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256i acc0, __m256i acc1,
+                                                 const uint8_t* rq, const qk_dw_avx2_out* o) {
+  return qk_dw_avx2_requant16x(is_signed, mode, 0, acc0, acc1, rq, o);
 }
 
 /* acc += the products of one interleaved pair [x_a, x_b] (16 channels) with
@@ -157,62 +164,99 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_block16(size_t taps, int is_signed, int m
 
 #define QK_DW_AVX2_X(p) _mm_loadu_si128((const __m128i*) ((p) + c))
 
-/* Stride 1 pairs the taps differently from the packed order, so that one
+/* ---- 3x3 stride 1 and 2: widen first, interleave 16-bit words ----
+ *
+ * Each input row of a column is widened once (vpmovsxbw/vpmovzxbw straight
+ * from memory) and the tap pairs are formed with vpunpcklwd/vpunpckhwd,
+ * which work within 128-bit lanes: the "lo" product vector then holds
+ * channels 0-3 | 8-11 and the "hi" one 4-7 | 12-15 ("lane order").  The
+ * block's bias, weights and requantization data are permuted to that order
+ * once per block and chunk (qk_dw_avx2_lanes_init), and packssdw of the two
+ * accumulators lands in channel order with no fix-up permute.
+ *
+ * Stride 1 pairs the taps differently from the packed order, so that one
  * column needs only two interleaves: A_j = [y0, y1] of column j (pair
  * (w0,w1), (w3,w4) or (w6,w7) of the pixel whose kx = 0, 1, 2 is column j)
  * and E_j = [y2 of column j, y2 of column j+1] (pair (w2,w5) of the pixel
  * whose kx = 0 is column j, and (w8,0) of the pixel whose kx = 2 is column
- * j: its partner weight is 0).  The (w3,w4) and (w2,w5) pairs are built
- * from the packed (w2,w3) (w4,w5) pairs once per block and chunk: v[0..1] =
- * (w2,w5), v[2..3] = (w3,w4), channels 0-7 / 8-15. */
-QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_weights(const uint8_t* w, __m256i* v) {
+ * j: its partner weight is 0): 3 widens + 4 unpacks per pixel and block.
+ * Stride 2 keeps the packed pairs: A = [y0, y1] and C = [y2, next y0] of
+ * the even column shared by two pixels, B = [y1, y2] of the odd one:
+ * 6 widens + 6 unpacks per pixel. */
+typedef struct {
+  __m256i bias[2];
+  __m256i w[5][2];
+  int32_t rq[48]; /* the packed requantization data (groups of 16), lane order */
+} qk_dw_avx2_lanes;
+
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_lanes_pair(__m256i c0_7, __m256i c8_15, __m256i* out) {
+  out[0] = _mm256_permute2x128_si256(c0_7, c8_15, 0x20);
+  out[1] = _mm256_permute2x128_si256(c0_7, c8_15, 0x31);
+}
+
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_lanes_init(int s1, int mode, const uint8_t* w, qk_dw_avx2_lanes* L) {
   const __m256i* W = (const __m256i*) (w + 64);
-  for (int h = 0; h < 2; h++) {
-    const __m256i p23 = _mm256_loadu_si256(W + 2 + h), p45 = _mm256_loadu_si256(W + 4 + h);
-    v[h] = _mm256_blend_epi16(p23, p45, 0xAA);
-    v[2 + h] = _mm256_or_si256(_mm256_srli_epi32(p23, 16), _mm256_slli_epi32(p45, 16));
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256((const __m256i*) w), _mm256_loadu_si256((const __m256i*) (w + 32)),
+                        L->bias);
+  if (s1) {
+    /* (w0,w1) (w2,w5) (w3,w4) (w6,w7) (w8,0) from the packed (w2,w3) (w4,w5) */
+    __m256i w25[2], w34[2];
+    for (int h = 0; h < 2; h++) {
+      const __m256i p23 = _mm256_loadu_si256(W + 2 + h), p45 = _mm256_loadu_si256(W + 4 + h);
+      w25[h] = _mm256_blend_epi16(p23, p45, 0xAA);
+      w34[h] = _mm256_or_si256(_mm256_srli_epi32(p23, 16), _mm256_slli_epi32(p45, 16));
+    }
+    qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 0), _mm256_loadu_si256(W + 1), L->w[0]);
+    qk_dw_avx2_lanes_pair(w25[0], w25[1], L->w[1]);
+    qk_dw_avx2_lanes_pair(w34[0], w34[1], L->w[2]);
+  } else {
+    for (int p = 0; p < 3; p++) {
+      qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 2 * p), _mm256_loadu_si256(W + 2 * p + 1), L->w[p]);
+    }
+  }
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 6), _mm256_loadu_si256(W + 7), L->w[3]);
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 8), _mm256_loadu_si256(W + 9), L->w[4]);
+  const __m256i* R = W + 10;
+  const int groups = mode == QK_DWCONV_FP32 ? 1 : 3;
+  for (int g = 0; g < groups; g++) {
+    __m256i r[2];
+    qk_dw_avx2_lanes_pair(_mm256_loadu_si256(R + 2 * g), _mm256_loadu_si256(R + 2 * g + 1), r);
+    _mm256_storeu_si256((__m256i*) (L->rq + 16 * g), r[0]);
+    _mm256_storeu_si256((__m256i*) (L->rq + 16 * g + 8), r[1]);
   }
 }
 
-/* One input column j of n pixels (columns 0..n+1): y0 y1 y2 its rows, y2n
- * the next column's y2 (or any row when there is none: only the (w8,0)
- * pair uses it).  acc[0..1] pixel j-2, [2..3] j-1, [4..5] j; the pixels
- * that do not exist are flagged off. */
-QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int is_signed, int has_new, int has_mid, int has_old, __m128i y0,
-                                              __m128i y1, __m128i y2, __m128i y2n, const uint8_t* w,
-                                              const __m256i* v, __m256i* acc) {
-  const __m256i* W = (const __m256i*) (w + 64);
+/* 16 channels from p, widened */
+QK_DW_ALWAYS_INLINE __m256i qk_dw_avx2_row(const uint8_t* p, int is_signed) {
+  return qk_dw_avx2_widen(_mm_loadu_si128((const __m128i*) p), is_signed);
+}
+
+#define QK_DW_AVX2_MADD(acc, x, wv) (acc) = _mm256_add_epi32((acc), _mm256_madd_epi16((x), (wv)))
+
+/* One input column j of a stride-1 chunk of n pixels (columns 0..n+1):
+ * y0 y1 y2 its widened rows, y2n the next column's y2 (or any row when
+ * there is none: only the (w8,0) pair uses it).  old/mid/nw: pixels j-2,
+ * j-1, j; the pixels that do not exist are flagged off. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int has_new, int has_mid, int has_old, __m256i y0, __m256i y1,
+                                              __m256i y2, __m256i y2n, const qk_dw_avx2_lanes* L, __m256i* old,
+                                              __m256i* mid, __m256i* nw) {
+  const __m256i alo = _mm256_unpacklo_epi16(y0, y1), ahi = _mm256_unpackhi_epi16(y0, y1);
+  const __m256i elo = _mm256_unpacklo_epi16(y2, y2n), ehi = _mm256_unpackhi_epi16(y2, y2n);
   if (has_new) {
-    acc[4] = _mm256_loadu_si256((const __m256i*) w);
-    acc[5] = _mm256_loadu_si256((const __m256i*) (w + 32));
+    nw[0] = _mm256_add_epi32(L->bias[0], _mm256_madd_epi16(alo, L->w[0][0]));
+    nw[1] = _mm256_add_epi32(L->bias[1], _mm256_madd_epi16(ahi, L->w[0][1]));
+    QK_DW_AVX2_MADD(nw[0], elo, L->w[1][0]);
+    QK_DW_AVX2_MADD(nw[1], ehi, L->w[1][1]);
   }
-  {
-    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y0, y1), is_signed);
-    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y0, y1), is_signed);
-    if (has_new) {
-      acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 0)));
-      acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 1)));
-    }
-    if (has_mid) {
-      acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(lo, v[2]));
-      acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(hi, v[3]));
-    }
-    if (has_old) {
-      acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 6)));
-      acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 7)));
-    }
+  if (has_mid) {
+    QK_DW_AVX2_MADD(mid[0], alo, L->w[2][0]);
+    QK_DW_AVX2_MADD(mid[1], ahi, L->w[2][1]);
   }
-  {
-    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y2, y2n), is_signed);
-    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y2, y2n), is_signed);
-    if (has_new) {
-      acc[4] = _mm256_add_epi32(acc[4], _mm256_madd_epi16(lo, v[0]));
-      acc[5] = _mm256_add_epi32(acc[5], _mm256_madd_epi16(hi, v[1]));
-    }
-    if (has_old) {
-      acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, _mm256_loadu_si256(W + 8)));
-      acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, _mm256_loadu_si256(W + 9)));
-    }
+  if (has_old) {
+    QK_DW_AVX2_MADD(old[0], alo, L->w[3][0]);
+    QK_DW_AVX2_MADD(old[1], ahi, L->w[3][1]);
+    QK_DW_AVX2_MADD(old[0], elo, L->w[4][0]);
+    QK_DW_AVX2_MADD(old[1], ehi, L->w[4][1]);
   }
 }
 
@@ -221,19 +265,19 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int is_signed, int has_new, int ha
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
                                              const uint8_t* w, uint8_t* out, size_t output_stride,
                                              const qk_dw_avx2_out* o) {
-  const uint8_t* rq = w + 64 + 5 * 64;
-  __m256i v[4];
-  qk_dw_avx2_s1_weights(w, v);
+  qk_dw_avx2_lanes L;
+  qk_dw_avx2_lanes_init(1, mode, w, &L);
+  const uint8_t* rq = (const uint8_t*) L.rq;
   __m256i acc[6] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                     _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-  __m128i y2 = QK_DW_AVX2_X(r[2]);
+  __m256i y2 = qk_dw_avx2_row(r[2] + c, is_signed);
   size_t j = 0;
   /* columns 0 and 1: no finished pixel yet (when n == 1 the "new" pixel of
    * column 1 does not exist: it is computed from valid rows, never stored) */
   for (; j < 2; j++) {
-    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
-    const __m128i y2n = QK_DW_AVX2_X(r[3 * j + 5]); /* column j+1 <= n exists */
-    qk_dw_avx2_s1_column(is_signed, 1, 1, 0, y0, y1, y2, y2n, w, v, acc);
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed); /* column j+1 <= n exists */
+    qk_dw_avx2_s1_column(1, 1, 0, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
     y2 = y2n;
   }
@@ -243,26 +287,26 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
   for (; j < n; j++) {
     if (j > 2) {
       _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
-                       qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
+                       qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
     }
-    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
-    const __m128i y2n = QK_DW_AVX2_X(r[3 * j + 5]);
-    qk_dw_avx2_s1_column(is_signed, 1, 1, 1, y0, y1, y2, y2n, w, v, acc);
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed);
+    qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
     d0 = acc[0], d1 = acc[1];
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
     y2 = y2n;
   }
   if (n > 2) {
     _mm_storeu_si128((__m128i*) (out + (n - 3) * output_stride),
-                     qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
+                     qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
   }
   /* the last two columns n and n+1 (for n == 1, only column 2 is left) */
   for (j = n < 2 ? 2 : n; j < n + 2; j++) {
-    const __m128i y0 = QK_DW_AVX2_X(r[3 * j]), y1 = QK_DW_AVX2_X(r[3 * j + 1]);
-    const __m128i y2n = j + 1 < n + 2 ? QK_DW_AVX2_X(r[3 * j + 5]) : y2;
-    qk_dw_avx2_s1_column(is_signed, 0, 1, 1, y0, y1, y2, y2n, w, v, acc);
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = j + 1 < n + 2 ? qk_dw_avx2_row(r[3 * j + 5] + c, is_signed) : y2;
+    qk_dw_avx2_s1_column(0, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
     _mm_storeu_si128((__m128i*) (out + (j - 2) * output_stride),
-                     qk_dw_avx2_requant16(is_signed, mode, acc[0], acc[1], rq, o));
+                     qk_dw_avx2_requant16x(is_signed, mode, 1, acc[0], acc[1], rq, o));
     acc[0] = acc[2], acc[1] = acc[3];
     y2 = y2n;
   }
@@ -273,45 +317,48 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
                                              const uint8_t* w, uint8_t* out, size_t output_stride,
                                              const qk_dw_avx2_out* o) {
-  const __m256i* W = (const __m256i*) (w + 64);
-  const uint8_t* rq = w + 64 + 5 * 64;
-  /* A and C of the even column 2p, widened: [lo, hi] */
+  qk_dw_avx2_lanes L;
+  qk_dw_avx2_lanes_init(0, mode, w, &L);
+  const uint8_t* rq = (const uint8_t*) L.rq;
+  /* A = [y0, y1] and C = [y2, next y0] of the even column 2p, [lo, hi] */
   __m256i a_lo, a_hi, c_lo, c_hi;
   {
-    const __m128i y0 = QK_DW_AVX2_X(r[0]), y1 = QK_DW_AVX2_X(r[1]), y2 = QK_DW_AVX2_X(r[2]);
-    const __m128i y0n = QK_DW_AVX2_X(r[3]);
-    a_lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y0, y1), is_signed);
-    a_hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y0, y1), is_signed);
-    c_lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y2, y0n), is_signed);
-    c_hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y2, y0n), is_signed);
+    const __m256i y0 = qk_dw_avx2_row(r[0] + c, is_signed), y1 = qk_dw_avx2_row(r[1] + c, is_signed);
+    const __m256i y2 = qk_dw_avx2_row(r[2] + c, is_signed), y0n = qk_dw_avx2_row(r[3] + c, is_signed);
+    a_lo = _mm256_unpacklo_epi16(y0, y1), a_hi = _mm256_unpackhi_epi16(y0, y1);
+    c_lo = _mm256_unpacklo_epi16(y2, y0n), c_hi = _mm256_unpackhi_epi16(y2, y0n);
   }
   __m256i d0 = a_lo, d1 = a_hi;
   for (size_t p = 0; p < n; p++) {
     if (p > 0) {
       _mm_storeu_si128((__m128i*) (out + (p - 1) * output_stride),
-                       qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
+                       qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
     }
     const uint8_t* const* ro = r + 3 * (2 * p + 1); /* odd column */
     const uint8_t* const* re = ro + 3;              /* next even column */
-    __m256i acc0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i*) w), _mm256_madd_epi16(a_lo, _mm256_loadu_si256(W + 0)));
-    __m256i acc1 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i*) (w + 32)), _mm256_madd_epi16(a_hi, _mm256_loadu_si256(W + 1)));
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(c_lo, _mm256_loadu_si256(W + 2)));
-    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(c_hi, _mm256_loadu_si256(W + 3)));
-    qk_dw_avx2_pair(is_signed, QK_DW_AVX2_X(ro[1]), QK_DW_AVX2_X(ro[2]), W + 4, &acc0, &acc1);
-    const __m128i y0 = QK_DW_AVX2_X(re[0]), y1 = QK_DW_AVX2_X(re[1]), y2 = QK_DW_AVX2_X(re[2]);
+    __m256i acc0 = _mm256_add_epi32(L.bias[0], _mm256_madd_epi16(a_lo, L.w[0][0]));
+    __m256i acc1 = _mm256_add_epi32(L.bias[1], _mm256_madd_epi16(a_hi, L.w[0][1]));
+    QK_DW_AVX2_MADD(acc0, c_lo, L.w[1][0]);
+    QK_DW_AVX2_MADD(acc1, c_hi, L.w[1][1]);
+    {
+      const __m256i y1 = qk_dw_avx2_row(ro[1] + c, is_signed), y2 = qk_dw_avx2_row(ro[2] + c, is_signed);
+      QK_DW_AVX2_MADD(acc0, _mm256_unpacklo_epi16(y1, y2), L.w[2][0]);
+      QK_DW_AVX2_MADD(acc1, _mm256_unpackhi_epi16(y1, y2), L.w[2][1]);
+    }
+    const __m256i y0 = qk_dw_avx2_row(re[0] + c, is_signed), y1 = qk_dw_avx2_row(re[1] + c, is_signed);
+    const __m256i y2 = qk_dw_avx2_row(re[2] + c, is_signed);
     /* the column after the last one does not exist: pair 4's partner weight is 0 */
-    const __m128i y0n = p + 1 < n ? QK_DW_AVX2_X(re[3]) : y2;
-    a_lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y0, y1), is_signed);
-    a_hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y0, y1), is_signed);
-    c_lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(y2, y0n), is_signed);
-    c_hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(y2, y0n), is_signed);
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(a_lo, _mm256_loadu_si256(W + 6)));
-    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(a_hi, _mm256_loadu_si256(W + 7)));
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(c_lo, _mm256_loadu_si256(W + 8)));
-    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(c_hi, _mm256_loadu_si256(W + 9)));
+    const __m256i y0n = p + 1 < n ? qk_dw_avx2_row(re[3] + c, is_signed) : y2;
+    a_lo = _mm256_unpacklo_epi16(y0, y1), a_hi = _mm256_unpackhi_epi16(y0, y1);
+    c_lo = _mm256_unpacklo_epi16(y2, y0n), c_hi = _mm256_unpackhi_epi16(y2, y0n);
+    QK_DW_AVX2_MADD(acc0, a_lo, L.w[3][0]);
+    QK_DW_AVX2_MADD(acc1, a_hi, L.w[3][1]);
+    QK_DW_AVX2_MADD(acc0, c_lo, L.w[4][0]);
+    QK_DW_AVX2_MADD(acc1, c_hi, L.w[4][1]);
     d0 = acc0, d1 = acc1;
   }
-  _mm_storeu_si128((__m128i*) (out + (n - 1) * output_stride), qk_dw_avx2_requant16(is_signed, mode, d0, d1, rq, o));
+  _mm_storeu_si128((__m128i*) (out + (n - 1) * output_stride),
+                   qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
 }
 
 /* The last channels (n < 16) of one pixel through zeroed copies. */
