@@ -261,9 +261,10 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int has_new, int has_mid, int has_
 }
 
 /* 16 channels (from c) of n >= 1 pixels of a 3x3 stride-1 row: r[3*j + y]
- * is column j, row y, for columns 0..n+1. */
+ * is column j, row y, for columns 0..n+1.  linear != 0: columns 2..n are
+ * r[6 + y] + (j - 2) * linear (rows inside the image: no padding there). */
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
-                                             const uint8_t* w, uint8_t* out, size_t output_stride,
+                                             size_t linear, const uint8_t* w, uint8_t* out, size_t output_stride,
                                              const qk_dw_avx2_out* o) {
   qk_dw_avx2_lanes L;
   qk_dw_avx2_lanes_init(1, mode, w, &L);
@@ -284,6 +285,22 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
   /* steady state: column j finishes pixel j-2, whose requantization is
    * issued at the start of the next column, when its inputs are ready */
   __m256i d0 = acc[0], d1 = acc[1];
+  if (linear) {
+    /* columns 2..n are r[6 + y] + (j - 2) * linear: one index, no pointer loads */
+    const uint8_t *q0 = r[6] + c, *q1 = r[7] + c, *q2 = r[8] + c + linear;
+    for (size_t off = 0; j < n; j++, off += linear) {
+      if (j > 2) {
+        _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
+                         qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+      }
+      const __m256i y0 = qk_dw_avx2_row(q0 + off, is_signed), y1 = qk_dw_avx2_row(q1 + off, is_signed);
+      const __m256i y2n = qk_dw_avx2_row(q2 + off, is_signed);
+      qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
+      d0 = acc[0], d1 = acc[1];
+      acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
+      y2 = y2n;
+    }
+  }
   for (; j < n; j++) {
     if (j > 2) {
       _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
@@ -404,11 +421,21 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mod
     const size_t n = QK_MIN(output_width - px, max_n);
     const size_t entries = (n - 1) * step + taps;
     for (size_t i = 0; i < entries; i++) ptrs[i] = qk_dwconv_tap(indirection[i], input, zero);
+    /* the check costs ~3n compares per chunk: worth it from 4 blocks up */
+    size_t linear = 0;
+    if (s1 && n > 2 && channels >= 64) {
+      linear = channels;
+      for (size_t j = 3; j <= n && linear; j++) {
+        for (size_t y = 0; y < 3; y++) {
+          if ((uintptr_t) ptrs[3 * j + y] != (uintptr_t) ptrs[6 + y] + (j - 2) * channels) linear = 0;
+        }
+      }
+    }
     const uint8_t* w = (const uint8_t*) weights;
     size_t c = 0;
     for (; c + 16 <= channels; c += 16, w += block) {
       if (s1) {
-        qk_dw_avx2_s1_block(is_signed, mode, n, ptrs, c, w, out + c, output_stride, &o);
+        qk_dw_avx2_s1_block(is_signed, mode, n, ptrs, c, linear, w, out + c, output_stride, &o);
       } else if (s2) {
         qk_dw_avx2_s2_block(is_signed, mode, n, ptrs, c, w, out + c, output_stride, &o);
       } else {
