@@ -33,6 +33,11 @@ def dtype_range(dt):
 
 def array(name, x, dtypes, min_ndim=0, max_ndim=None):
     """x as a C-contiguous ndarray of one of `dtypes` (no dtype conversion)."""
+    # fast path of the per-call checks (a few us matter on small layers): an
+    # already valid array of the one wanted dtype is returned as is
+    if (type(x) is np.ndarray and not isinstance(dtypes, (list, tuple)) and x.dtype == dtypes
+            and x.flags.c_contiguous and min_ndim <= x.ndim and (max_ndim is None or x.ndim <= max_ndim)):
+        return x
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple, numbers.Number)) or hasattr(x, "__array__"):
             x = np.asarray(x)
@@ -71,6 +76,8 @@ def scale(name, value, allow_vector=False):
 
 
 def integer(name, value, lo=None, hi=None):
+    if type(value) is int and (lo is None or value >= lo) and (hi is None or value <= hi):
+        return value  # fast path: the isinstance checks against numbers.Integral cost ~1 us
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     v = int(value)
