@@ -33,11 +33,6 @@ def dtype_range(dt):
 
 def array(name, x, dtypes, min_ndim=0, max_ndim=None):
     """x as a C-contiguous ndarray of one of `dtypes` (no dtype conversion)."""
-    # fast path of the per-call checks (a few us matter on small layers): an
-    # already valid array of the one wanted dtype is returned as is
-    if (type(x) is np.ndarray and not isinstance(dtypes, (list, tuple)) and x.dtype == dtypes
-            and x.flags.c_contiguous and min_ndim <= x.ndim and (max_ndim is None or x.ndim <= max_ndim)):
-        return x
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple, numbers.Number)) or hasattr(x, "__array__"):
             x = np.asarray(x)
