@@ -16,18 +16,19 @@
  * the 32 KB L1 (measured 20 GOP/s there against 36 on 14x14x384).
  *
  * 3x3 stride 1 and stride 2 (compact indirection rows, step 3 or 6) stream
- * over the input COLUMNS instead of building every pixel's 5 pairs.  With
- * taps t = kx*3 + ky the packed pairs are (0,1) (2,3) (4,5) (6,7) (8,-); for
- * input column j (rows y0 y1 y2) and next column's y0' they are
- *   A_j = [y0, y1]   pair 0 of the pixel whose kx = 0 is column j,
- *                    pair 3 of the pixel whose kx = 2 is column j
- *   B_j = [y1, y2]   pair 2 of the pixel whose kx = 1 is column j
- *   C_j = [y2, y0']  pair 1 (kx = 0) and pair 4 (kx = 2; partner weight 0)
- * so each interleave (2 unpacks + 2 widens) serves up to two pixels:
- * 12 shuffles per pixel and block instead of 20, and 3 (stride 1) or 5
- * (stride 2) row loads instead of 9.  Stride 1 keeps the accumulators of
- * the three pixels a column touches; stride 2 keeps A and C of the shared
- * even column.  Any other layout uses the per-pixel path.
+ * over the input COLUMNS instead of building every pixel's 5 pairs: each
+ * tap-pair interleave is built once and serves up to two pixels, rows are
+ * widened once (straight from memory) and paired with 16-bit unpacks; see
+ * the section "3x3 stride 1 and 2" below.  Per pixel and 16-channel block,
+ * stride 1 takes 3 widens + 4 unpacks (the generic path 10 + 10) and 3 row
+ * loads (9); stride 2 takes 6 + 6 and 6 row loads.  The requantization of a
+ * finished pixel is issued one column later, when its inputs are ready
+ * (measured ~12% on stride 1: the instructions do not sit in the scheduler
+ * waiting for the column's multiplies).  Any other layout (dilation, 5x5,
+ * kernels smaller than their taps) uses the per-pixel path.
+ *
+ * Chunks of a 3x3 row whose 3-row input window exceeds 28 KB are cut to
+ * <= 24 KB so the blocks re-read the window from L1 (112x112x96 stride 2).
  *
  * Requantization, fp32: only the upper float clamp is needed before
  * vcvtps2dq (it keeps the conversion in range); the lower clamp is the
@@ -161,8 +162,6 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_block16(size_t taps, int is_signed, int m
   }
   return qk_dw_avx2_requant16(is_signed, mode, acc0, acc1, w + 64 + ((taps + 1) / 2) * 64, o);
 }
-
-#define QK_DW_AVX2_X(p) _mm_loadu_si128((const __m128i*) ((p) + c))
 
 /* ---- 3x3 stride 1 and 2: widen first, interleave 16-bit words ----
  *
