@@ -4,7 +4,7 @@ test_dwconv.py::test_dwconv_kernels_stay_in_bounds (see guard.py).
 Every usable variant runs with the input image, the zero row, the packed
 weights and the output each flush against a PROT_NONE page (after the end,
 then before the start), over channel tails, strides, the multi-pixel paths
-and their row remainders, and is checked against the reference."""
+and their row remainders (and rows longer than one x86 chunk), and is checked against the reference."""
 import numpy as np
 
 from qkernels import _ext, reference
@@ -19,7 +19,9 @@ def dwconv():
     for dtype in ("int8", "uint8"):
         for c in (1, 3, 8, 13, 16, 29, 40)[::scaled(1, 2)]:
             for kh, kw, s, pad, d in shapes:
-                for width in (1, 4, 7)[::scaled(1, 2)]:
+                # 66: past one 64-pixel chunk of the x86 kernels (3x3 s1/s2 streaming paths)
+                widths = (1, 4, 7, 66) if c in (16, 29) and kh == 3 and d == 1 else (1, 4, 7)
+                for width in widths[::scaled(1, 2)]:
                     op, args = make_op(rng, dtype, c, kh, kw, stride=s, padding=pad, dilation=d,
                                        mode=("fp32", "gemmlowp")[c % 2])
                     h = (kh - 1) * d + 1

@@ -144,6 +144,19 @@ def test_large_channels(dtype, mode, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("stride", [1, 2])
+def test_long_rows_and_wide_windows(dtype, stride, rng):
+    """Rows longer than one 64-pixel chunk of the x86 kernels (chunk edges),
+    and 3x3 rows whose 3-row input window is cut into L1-sized chunks."""
+    cases = [(16, w) for w in (63, 64, 65, 129)[::scaled(1, 2)]] + [(40, 66), (200, 50), (104, 60)]
+    for i, (c, width) in enumerate(cases):
+        op, args = make_op(rng, dtype, c, 3, 3, stride=stride, padding=(1, int(rng.integers(0, 2))),
+                           mode=MODES[i % 2])
+        x = rand_q(rng, (1, 3, (width - 1) * stride + 2, c), dtype)
+        check_all_variants(op, args, x, f"W={width} s={stride} C={c}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_paddings_dilations_and_odd_kernels(dtype, rng):
     """Kernels that do not fill the 9/25 taps (zero-weight taps), dilation 2, asymmetric 'same'."""
     kernels = [(1, 1), (1, 3), (3, 1), (2, 2), (2, 3), (3, 3), (4, 4), (5, 5), (1, 5), (3, 5), (5, 2)]

@@ -6,8 +6,34 @@
  * widened to 256 bits with vpmovsxbw/vpmovzxbw, which keeps the channels in
  * order, so each vpmaddwd yields 8 consecutive channels' 2-tap sums: 16
  * exact MACs per instruction and no lane fix-up before requantization.
- * 16 channels per step halves the per-block overhead of the 8-wide SSE
- * kernel; the layers this targets have C a multiple of 16.
+ * An odd last tap is paired with itself (its partner weight is 0).
+ *
+ * Loop order: a row is cut into chunks of up to 64 pixels whose tap
+ * pointers are resolved once; then the 16-channel blocks are the OUTER loop
+ * and the chunk's pixels the inner one.  One block's weights (448 bytes for
+ * 9 taps) stay in L1 for the whole chunk; with pixels outer, every pixel of
+ * a 7x7x960 layer streamed all 27 KB of weights plus 9 input rows through
+ * the 32 KB L1 (measured 20 GOP/s there against 36 on 14x14x384).
+ *
+ * 3x3 stride 1 and stride 2 (compact indirection rows, step 3 or 6) stream
+ * over the input COLUMNS instead of building every pixel's 5 pairs: each
+ * tap-pair interleave is built once and serves up to two pixels, rows are
+ * widened once (straight from memory) and paired with 16-bit unpacks; see
+ * the section "3x3 stride 1 and 2" below.  Per pixel and 16-channel block,
+ * stride 1 takes 3 widens + 4 unpacks (the generic path 10 + 10) and 3 row
+ * loads (9); stride 2 takes 6 + 6 and 6 row loads.  The requantization of a
+ * finished pixel is issued one column later, when its inputs are ready
+ * (measured ~12% on stride 1: the instructions do not sit in the scheduler
+ * waiting for the column's multiplies).  Any other layout (dilation, 5x5,
+ * kernels smaller than their taps) uses the per-pixel path.
+ *
+ * Chunks of a 3x3 row whose 3-row input window exceeds 28 KB are cut to
+ * <= 24 KB so the blocks re-read the window from L1 (112x112x96 stride 2).
+ *
+ * Requantization, fp32: only the upper float clamp is needed before
+ * vcvtps2dq (it keeps the conversion in range); the lower clamp is the
+ * saturating narrowing plus a byte max, which equals clamping first since
+ * rounding is monotone and qmin - zp is an integer (requant.h).
  *
  * Tails (< 16 channels) go through a zeroed stack copy of exactly the
  * remaining bytes of each row; only the remaining outputs are stored. */
@@ -19,6 +45,13 @@
 #include "qkernels/dwconv.h"
 
 #define QK_DW_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* pointers per chunk; a chunk of a 3x3 stride-2 row of 64 pixels needs 3 * 129 */
+#define QK_DW_AVX2_PTRS 400
+#define QK_DW_AVX2_CHUNK 64
+/* input window of a 3x3 s1/s2 chunk kept in L1 (see qk_dwconv_avx2_mode) */
+#define QK_DW_AVX2_WINDOW_MAX 28672
+#define QK_DW_AVX2_WINDOW 24576
 
 /* gemmlowp on 8 lanes with per-lane multiplier, rounding and shift
  * (|acc| formulation of requant/gemmlowp-sse41.c; vpsrlvd does the per-lane
@@ -43,97 +76,396 @@ QK_DW_ALWAYS_INLINE __m256i qk_dw_avx2_widen(__m128i v, int is_signed) {
   return is_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
 }
 
-/* One block of 16 channels of one pixel: rows[t] + c are the tap rows. */
-QK_DW_ALWAYS_INLINE void qk_dw_avx2_block16(size_t taps, int is_signed, int mode, const uint8_t* const* rows, size_t c,
-                                            const uint8_t* w, uint8_t* out, const qk_dwconv_params* params) {
-  __m256i acc0 = _mm256_loadu_si256((const __m256i*) w);
-  __m256i acc1 = _mm256_loadu_si256((const __m256i*) (w + 32));
-  const __m256i* wp = (const __m256i*) (w + 64);
-#pragma GCC unroll 13
-  for (size_t p = 0; p < (taps + 1) / 2; p++) {
-    const __m128i xa = _mm_loadu_si128((const __m128i*) (rows[2 * p] + c));
-    const __m128i xb = _mm_loadu_si128((const __m128i*) (rows[2 * p + 1] + c));
-    const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(xa, xb), is_signed);
-    const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(xa, xb), is_signed);
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(lo, _mm256_loadu_si256(wp + 2 * p)));
-    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(hi, _mm256_loadu_si256(wp + 2 * p + 1)));
-  }
-  const uint8_t* rq = w + 64 + ((taps + 1) / 2) * 64;
+/* Output constants, loaded once per call. */
+typedef struct {
+  __m256 fmax;
+  __m256i zp;
+  __m128i qmin, qmax;
+} qk_dw_avx2_out;
+
+QK_DW_ALWAYS_INLINE qk_dw_avx2_out qk_dw_avx2_out_init(const qk_dwconv_params* params) {
+  qk_dw_avx2_out o;
+  o.fmax = _mm256_set1_ps(params->q.fmax);
+  o.zp = _mm256_set1_epi16((int16_t) params->q.zero_point);
+  o.qmin = _mm_set1_epi8((char) params->q.qmin);
+  o.qmax = _mm_set1_epi8((char) params->q.qmax);
+  return o;
+}
+
+/* Channels 0-7 / 8-15 accumulators of one block -> 16 output bytes.
+ * rq: the block's requantization data. */
+QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16x(int is_signed, int mode, int lanes, __m256i acc0, __m256i acc1,
+                                                  const uint8_t* rq, const qk_dw_avx2_out* o) {
   __m256i y0, y1;
   if (mode == QK_DWCONV_FP32) {
-    const __m256 vmin = _mm256_set1_ps(params->q.fmin), vmax = _mm256_set1_ps(params->q.fmax);
-    __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(acc0), _mm256_loadu_ps((const float*) rq));
-    __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(acc1), _mm256_loadu_ps((const float*) rq + 8));
-    /* clamp first (values stay small), then round half to even */
-    y0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(f0, vmin), vmax));
-    y1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(f1, vmin), vmax));
+    /* upper clamp only; the lower one is done by the saturating packs and the
+     * byte max below (see the header comment) */
+    const __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(acc0), _mm256_loadu_ps((const float*) rq));
+    const __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(acc1), _mm256_loadu_ps((const float*) rq + 8));
+    y0 = _mm256_cvtps_epi32(_mm256_min_ps(f0, o->fmax));
+    y1 = _mm256_cvtps_epi32(_mm256_min_ps(f1, o->fmax));
   } else {
     y0 = qk_dw_avx2_gemmlowp8(acc0, (const int32_t*) rq, 16);
     y1 = qk_dw_avx2_gemmlowp8(acc1, (const int32_t*) rq + 8, 16);
   }
-  /* packs works per 128-bit lane: [y0 0-3, y1 0-3 | y0 4-7, y1 4-7]; the
-   * 64-bit permute restores channel order 0..15 */
-  __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(y0, y1), _MM_SHUFFLE(3, 1, 2, 0));
-  v = _mm256_adds_epi16(v, _mm256_set1_epi16((int16_t) params->q.zero_point));
+  /* packs works per 128-bit lane: [y0 0-3, y1 0-3 | y0 4-7, y1 4-7].  In
+   * channel order the 64-bit permute restores 0..15; in lane order (y0 =
+   * channels 0-3 | 8-11, y1 = 4-7 | 12-15) the packs already gives 0..15. */
+  __m256i v = _mm256_packs_epi32(y0, y1);
+  if (!lanes) v = _mm256_permute4x64_epi64(v, _MM_SHUFFLE(3, 1, 2, 0));
+  v = _mm256_adds_epi16(v, o->zp);
   const __m128i v0 = _mm256_castsi256_si128(v), v1 = _mm256_extracti128_si256(v, 1);
   __m128i q;
-  /* fp32 values are already clamped; gemmlowp ones are clamped here (the
-   * saturating packs keep their order against qmin/qmax) */
+  /* the saturating packs keep the order of values against qmin/qmax; fp32
+   * values are already <= qmax */
   if (is_signed) {
-    q = _mm_min_epi8(_mm_max_epi8(_mm_packs_epi16(v0, v1), _mm_set1_epi8((char) params->q.qmin)),
-                     _mm_set1_epi8((char) params->q.qmax));
+    q = _mm_max_epi8(_mm_packs_epi16(v0, v1), o->qmin);
+    if (mode != QK_DWCONV_FP32) q = _mm_min_epi8(q, o->qmax);
   } else {
-    q = _mm_min_epu8(_mm_max_epu8(_mm_packus_epi16(v0, v1), _mm_set1_epi8((char) params->q.qmin)),
-                     _mm_set1_epi8((char) params->q.qmax));
+    q = _mm_max_epu8(_mm_packus_epi16(v0, v1), o->qmin);
+    if (mode != QK_DWCONV_FP32) q = _mm_min_epu8(q, o->qmax);
   }
-  _mm_storeu_si128((__m128i*) out, q);
+  return q;
 }
 
-QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mode, size_t channels, size_t output_width,
-                                        const size_t* indirection, size_t step, const void* input,
-                                        const void* zero, const void* weights, void* output, size_t output_stride,
-                                        const qk_dwconv_params* params) {
+QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256i acc0, __m256i acc1,
+                                                 const uint8_t* rq, const qk_dw_avx2_out* o) {
+  return qk_dw_avx2_requant16x(is_signed, mode, 0, acc0, acc1, rq, o);
+}
+
+/* acc += the products of one interleaved pair [x_a, x_b] (16 channels) with
+ * the pair's packed weights wp[0] (channels 0-7) and wp[1] (8-15). */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_pair(int is_signed, __m128i xa, __m128i xb, const __m256i* wp, __m256i* acc0,
+                                         __m256i* acc1) {
+  const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(xa, xb), is_signed);
+  const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(xa, xb), is_signed);
+  *acc0 = _mm256_add_epi32(*acc0, _mm256_madd_epi16(lo, _mm256_loadu_si256(wp)));
+  *acc1 = _mm256_add_epi32(*acc1, _mm256_madd_epi16(hi, _mm256_loadu_si256(wp + 1)));
+}
+
+/* One block of 16 channels of one pixel: rows[t] + c are the tap rows. */
+QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_block16(size_t taps, int is_signed, int mode, const uint8_t* const* rows,
+                                               size_t c, const uint8_t* w, const qk_dw_avx2_out* o) {
+  __m256i acc0 = _mm256_loadu_si256((const __m256i*) w);
+  __m256i acc1 = _mm256_loadu_si256((const __m256i*) (w + 32));
+  const __m256i* wp = (const __m256i*) (w + 64);
+#pragma GCC unroll 12
+  for (size_t p = 0; p < taps / 2; p++) {
+    const __m128i xa = _mm_loadu_si128((const __m128i*) (rows[2 * p] + c));
+    const __m128i xb = _mm_loadu_si128((const __m128i*) (rows[2 * p + 1] + c));
+    qk_dw_avx2_pair(is_signed, xa, xb, wp + 2 * p, &acc0, &acc1);
+  }
+  if (taps % 2) {
+    /* the last tap with itself: its partner weight is 0 */
+    const __m128i xa = _mm_loadu_si128((const __m128i*) (rows[taps - 1] + c));
+    qk_dw_avx2_pair(is_signed, xa, xa, wp + taps - 1, &acc0, &acc1);
+  }
+  return qk_dw_avx2_requant16(is_signed, mode, acc0, acc1, w + 64 + ((taps + 1) / 2) * 64, o);
+}
+
+/* ---- 3x3 stride 1 and 2: widen first, interleave 16-bit words ----
+ *
+ * Each input row of a column is widened once (vpmovsxbw/vpmovzxbw straight
+ * from memory) and the tap pairs are formed with vpunpcklwd/vpunpckhwd,
+ * which work within 128-bit lanes: the "lo" product vector then holds
+ * channels 0-3 | 8-11 and the "hi" one 4-7 | 12-15 ("lane order").  The
+ * block's bias, weights and requantization data are permuted to that order
+ * once per block and chunk (qk_dw_avx2_lanes_init), and packssdw of the two
+ * accumulators lands in channel order with no fix-up permute.
+ *
+ * Stride 1 pairs the taps differently from the packed order, so that one
+ * column needs only two interleaves: A_j = [y0, y1] of column j (pair
+ * (w0,w1), (w3,w4) or (w6,w7) of the pixel whose kx = 0, 1, 2 is column j)
+ * and E_j = [y2 of column j, y2 of column j+1] (pair (w2,w5) of the pixel
+ * whose kx = 0 is column j, and (w8,0) of the pixel whose kx = 2 is column
+ * j: its partner weight is 0): 3 widens + 4 unpacks per pixel and block.
+ * Stride 2 keeps the packed pairs: A = [y0, y1] and C = [y2, next y0] of
+ * the even column shared by two pixels, B = [y1, y2] of the odd one:
+ * 6 widens + 6 unpacks per pixel. */
+typedef struct {
+  __m256i bias[2];
+  __m256i w[5][2];
+  int32_t rq[48]; /* the packed requantization data (groups of 16), lane order */
+} qk_dw_avx2_lanes;
+
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_lanes_pair(__m256i c0_7, __m256i c8_15, __m256i* out) {
+  out[0] = _mm256_permute2x128_si256(c0_7, c8_15, 0x20);
+  out[1] = _mm256_permute2x128_si256(c0_7, c8_15, 0x31);
+}
+
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_lanes_init(int s1, int mode, const uint8_t* w, qk_dw_avx2_lanes* L) {
+  const __m256i* W = (const __m256i*) (w + 64);
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256((const __m256i*) w), _mm256_loadu_si256((const __m256i*) (w + 32)),
+                        L->bias);
+  if (s1) {
+    /* (w0,w1) (w2,w5) (w3,w4) (w6,w7) (w8,0) from the packed (w2,w3) (w4,w5) */
+    __m256i w25[2], w34[2];
+    for (int h = 0; h < 2; h++) {
+      const __m256i p23 = _mm256_loadu_si256(W + 2 + h), p45 = _mm256_loadu_si256(W + 4 + h);
+      w25[h] = _mm256_blend_epi16(p23, p45, 0xAA);
+      w34[h] = _mm256_or_si256(_mm256_srli_epi32(p23, 16), _mm256_slli_epi32(p45, 16));
+    }
+    qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 0), _mm256_loadu_si256(W + 1), L->w[0]);
+    qk_dw_avx2_lanes_pair(w25[0], w25[1], L->w[1]);
+    qk_dw_avx2_lanes_pair(w34[0], w34[1], L->w[2]);
+  } else {
+    for (int p = 0; p < 3; p++) {
+      qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 2 * p), _mm256_loadu_si256(W + 2 * p + 1), L->w[p]);
+    }
+  }
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 6), _mm256_loadu_si256(W + 7), L->w[3]);
+  qk_dw_avx2_lanes_pair(_mm256_loadu_si256(W + 8), _mm256_loadu_si256(W + 9), L->w[4]);
+  const __m256i* R = W + 10;
+  const int groups = mode == QK_DWCONV_FP32 ? 1 : 3;
+  for (int g = 0; g < groups; g++) {
+    __m256i r[2];
+    qk_dw_avx2_lanes_pair(_mm256_loadu_si256(R + 2 * g), _mm256_loadu_si256(R + 2 * g + 1), r);
+    _mm256_storeu_si256((__m256i*) (L->rq + 16 * g), r[0]);
+    _mm256_storeu_si256((__m256i*) (L->rq + 16 * g + 8), r[1]);
+  }
+}
+
+/* 16 channels from p, widened */
+QK_DW_ALWAYS_INLINE __m256i qk_dw_avx2_row(const uint8_t* p, int is_signed) {
+  return qk_dw_avx2_widen(_mm_loadu_si128((const __m128i*) p), is_signed);
+}
+
+#define QK_DW_AVX2_MADD(acc, x, wv) (acc) = _mm256_add_epi32((acc), _mm256_madd_epi16((x), (wv)))
+
+/* One input column j of a stride-1 chunk of n pixels (columns 0..n+1):
+ * y0 y1 y2 its widened rows, y2n the next column's y2 (or any row when
+ * there is none: only the (w8,0) pair uses it).  old/mid/nw: pixels j-2,
+ * j-1, j; the pixels that do not exist are flagged off. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int has_new, int has_mid, int has_old, __m256i y0, __m256i y1,
+                                              __m256i y2, __m256i y2n, const qk_dw_avx2_lanes* L, __m256i* old,
+                                              __m256i* mid, __m256i* nw) {
+  const __m256i alo = _mm256_unpacklo_epi16(y0, y1), ahi = _mm256_unpackhi_epi16(y0, y1);
+  const __m256i elo = _mm256_unpacklo_epi16(y2, y2n), ehi = _mm256_unpackhi_epi16(y2, y2n);
+  if (has_new) {
+    nw[0] = _mm256_add_epi32(L->bias[0], _mm256_madd_epi16(alo, L->w[0][0]));
+    nw[1] = _mm256_add_epi32(L->bias[1], _mm256_madd_epi16(ahi, L->w[0][1]));
+    QK_DW_AVX2_MADD(nw[0], elo, L->w[1][0]);
+    QK_DW_AVX2_MADD(nw[1], ehi, L->w[1][1]);
+  }
+  if (has_mid) {
+    QK_DW_AVX2_MADD(mid[0], alo, L->w[2][0]);
+    QK_DW_AVX2_MADD(mid[1], ahi, L->w[2][1]);
+  }
+  if (has_old) {
+    QK_DW_AVX2_MADD(old[0], alo, L->w[3][0]);
+    QK_DW_AVX2_MADD(old[1], ahi, L->w[3][1]);
+    QK_DW_AVX2_MADD(old[0], elo, L->w[4][0]);
+    QK_DW_AVX2_MADD(old[1], ehi, L->w[4][1]);
+  }
+}
+
+/* 16 channels (from c) of n >= 1 pixels of a 3x3 stride-1 row: r[3*j + y]
+ * is column j, row y, for columns 0..n+1.  linear != 0: columns 2..n are
+ * r[6 + y] + (j - 2) * linear (rows inside the image: no padding there). */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
+                                             size_t linear, const uint8_t* w, uint8_t* out, size_t output_stride,
+                                             const qk_dw_avx2_out* o) {
+  qk_dw_avx2_lanes L;
+  qk_dw_avx2_lanes_init(1, mode, w, &L);
+  const uint8_t* rq = (const uint8_t*) L.rq;
+  __m256i acc[6] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+  __m256i y2 = qk_dw_avx2_row(r[2] + c, is_signed);
+  size_t j = 0;
+  /* columns 0 and 1: no finished pixel yet (when n == 1 the "new" pixel of
+   * column 1 does not exist: it is computed from valid rows, never stored) */
+  for (; j < 2; j++) {
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed); /* column j+1 <= n exists */
+    qk_dw_avx2_s1_column(1, 1, 0, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
+    acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
+    y2 = y2n;
+  }
+  /* steady state: column j finishes pixel j-2, whose requantization is
+   * issued at the start of the next column, when its inputs are ready */
+  __m256i d0 = acc[0], d1 = acc[1];
+  if (linear) {
+    /* columns 2..n are r[6 + y] + (j - 2) * linear: one index, no pointer loads */
+    const uint8_t *q0 = r[6] + c, *q1 = r[7] + c, *q2 = r[8] + c + linear;
+    for (size_t off = 0; j < n; j++, off += linear) {
+      if (j > 2) {
+        _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
+                         qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+      }
+      const __m256i y0 = qk_dw_avx2_row(q0 + off, is_signed), y1 = qk_dw_avx2_row(q1 + off, is_signed);
+      const __m256i y2n = qk_dw_avx2_row(q2 + off, is_signed);
+      qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
+      d0 = acc[0], d1 = acc[1];
+      acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
+      y2 = y2n;
+    }
+  }
+  for (; j < n; j++) {
+    if (j > 2) {
+      _mm_storeu_si128((__m128i*) (out + (j - 3) * output_stride),
+                       qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+    }
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed);
+    qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
+    d0 = acc[0], d1 = acc[1];
+    acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
+    y2 = y2n;
+  }
+  if (n > 2) {
+    _mm_storeu_si128((__m128i*) (out + (n - 3) * output_stride),
+                     qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+  }
+  /* the last two columns n and n+1 (for n == 1, only column 2 is left) */
+  for (j = n < 2 ? 2 : n; j < n + 2; j++) {
+    const __m256i y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
+    const __m256i y2n = j + 1 < n + 2 ? qk_dw_avx2_row(r[3 * j + 5] + c, is_signed) : y2;
+    qk_dw_avx2_s1_column(0, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
+    _mm_storeu_si128((__m128i*) (out + (j - 2) * output_stride),
+                     qk_dw_avx2_requant16x(is_signed, mode, 1, acc[0], acc[1], rq, o));
+    acc[0] = acc[2], acc[1] = acc[3];
+    y2 = y2n;
+  }
+}
+
+/* 16 channels (from c) of n >= 1 pixels of a 3x3 stride-2 row: r[3*j + y]
+ * is column j, row y, for columns 0..2n; pixel p uses columns 2p..2p+2. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
+                                             const uint8_t* w, uint8_t* out, size_t output_stride,
+                                             const qk_dw_avx2_out* o) {
+  qk_dw_avx2_lanes L;
+  qk_dw_avx2_lanes_init(0, mode, w, &L);
+  const uint8_t* rq = (const uint8_t*) L.rq;
+  /* A = [y0, y1] and C = [y2, next y0] of the even column 2p, [lo, hi] */
+  __m256i a_lo, a_hi, c_lo, c_hi;
+  {
+    const __m256i y0 = qk_dw_avx2_row(r[0] + c, is_signed), y1 = qk_dw_avx2_row(r[1] + c, is_signed);
+    const __m256i y2 = qk_dw_avx2_row(r[2] + c, is_signed), y0n = qk_dw_avx2_row(r[3] + c, is_signed);
+    a_lo = _mm256_unpacklo_epi16(y0, y1), a_hi = _mm256_unpackhi_epi16(y0, y1);
+    c_lo = _mm256_unpacklo_epi16(y2, y0n), c_hi = _mm256_unpackhi_epi16(y2, y0n);
+  }
+  __m256i d0 = a_lo, d1 = a_hi;
+  for (size_t p = 0; p < n; p++) {
+    if (p > 0) {
+      _mm_storeu_si128((__m128i*) (out + (p - 1) * output_stride),
+                       qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+    }
+    const uint8_t* const* ro = r + 3 * (2 * p + 1); /* odd column */
+    const uint8_t* const* re = ro + 3;              /* next even column */
+    __m256i acc0 = _mm256_add_epi32(L.bias[0], _mm256_madd_epi16(a_lo, L.w[0][0]));
+    __m256i acc1 = _mm256_add_epi32(L.bias[1], _mm256_madd_epi16(a_hi, L.w[0][1]));
+    QK_DW_AVX2_MADD(acc0, c_lo, L.w[1][0]);
+    QK_DW_AVX2_MADD(acc1, c_hi, L.w[1][1]);
+    {
+      const __m256i y1 = qk_dw_avx2_row(ro[1] + c, is_signed), y2 = qk_dw_avx2_row(ro[2] + c, is_signed);
+      QK_DW_AVX2_MADD(acc0, _mm256_unpacklo_epi16(y1, y2), L.w[2][0]);
+      QK_DW_AVX2_MADD(acc1, _mm256_unpackhi_epi16(y1, y2), L.w[2][1]);
+    }
+    const __m256i y0 = qk_dw_avx2_row(re[0] + c, is_signed), y1 = qk_dw_avx2_row(re[1] + c, is_signed);
+    const __m256i y2 = qk_dw_avx2_row(re[2] + c, is_signed);
+    /* the column after the last one does not exist: pair 4's partner weight is 0 */
+    const __m256i y0n = p + 1 < n ? qk_dw_avx2_row(re[3] + c, is_signed) : y2;
+    a_lo = _mm256_unpacklo_epi16(y0, y1), a_hi = _mm256_unpackhi_epi16(y0, y1);
+    c_lo = _mm256_unpacklo_epi16(y2, y0n), c_hi = _mm256_unpackhi_epi16(y2, y0n);
+    QK_DW_AVX2_MADD(acc0, a_lo, L.w[3][0]);
+    QK_DW_AVX2_MADD(acc1, a_hi, L.w[3][1]);
+    QK_DW_AVX2_MADD(acc0, c_lo, L.w[4][0]);
+    QK_DW_AVX2_MADD(acc1, c_hi, L.w[4][1]);
+    d0 = acc0, d1 = acc1;
+  }
+  _mm_storeu_si128((__m128i*) (out + (n - 1) * output_stride),
+                   qk_dw_avx2_requant16x(is_signed, mode, 1, d0, d1, rq, o));
+}
+
+/* The last channels (n < 16) of one pixel through zeroed copies. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_tail(size_t taps, int is_signed, int mode, const uint8_t* const* rows, size_t c,
+                                         size_t n, const uint8_t* w, uint8_t* out, const qk_dw_avx2_out* o) {
+  uint8_t buf[QK_DWCONV_MAX_TAPS * 16];
+  const uint8_t* brows[QK_DWCONV_MAX_TAPS];
+  memset(buf, 0, sizeof buf);
+  for (size_t t = 0; t < taps; t++) {
+    memcpy(buf + t * 16, rows[t] + c, n);
+    brows[t] = buf + t * 16;
+  }
+  uint8_t tmp[16];
+  _mm_storeu_si128((__m128i*) tmp, qk_dw_avx2_block16(taps, is_signed, mode, brows, 0, w, o));
+  memcpy(out, tmp, n);
+}
+
+QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mode, size_t channels,
+                                             size_t output_width, const size_t* indirection, size_t step,
+                                             const void* input, const void* zero, const void* weights, void* output,
+                                             size_t output_stride, const qk_dwconv_params* params) {
   const size_t block = qk_dwconv_block_bytes(16, taps, 2, mode);
+  const qk_dw_avx2_out o = qk_dw_avx2_out_init(params);
+  /* stride 1 / 2 of a full 3x3 kernel: the compact row (dwconv.h) */
+  const int s1 = taps == 9 && step == 3, s2 = taps == 9 && step == 6;
   uint8_t* out = (uint8_t*) output;
-  for (size_t px = 0; px < output_width; px++) {
-    const uint8_t* rows[QK_DWCONV_MAX_TAPS + 1];
-#pragma GCC unroll 25
-    for (size_t t = 0; t < taps; t++) rows[t] = qk_dwconv_tap(indirection[t], input, zero);
-    rows[taps] = rows[taps - 1]; /* partner of an odd last tap (weight 0) */
+  const uint8_t* ptrs[QK_DW_AVX2_PTRS];
+  size_t max_n = (QK_DW_AVX2_PTRS - taps) / step + 1;
+  if (max_n > QK_DW_AVX2_CHUNK) max_n = QK_DW_AVX2_CHUNK;
+  if (s1 || s2) {
+    /* The blocks of a chunk re-read its input window (3 rows of the chunk's
+     * columns): keep it in L1.  A row whose window exceeds QK_DW_AVX2_WINDOW_MAX bytes
+     * is cut into equal chunks of at most QK_DW_AVX2_WINDOW bytes (1 or 2 pieces for
+     * the MobileNet layers; 112x112x96 stride 2 is the one that needs 2). */
+    const size_t sw = step / 3, cols = (output_width - 1) * sw + 3;
+    if (3 * cols * channels > QK_DW_AVX2_WINDOW_MAX) {
+      const size_t pieces = (3 * cols * channels + QK_DW_AVX2_WINDOW - 1) / QK_DW_AVX2_WINDOW;
+      const size_t m = (output_width + pieces - 1) / pieces;
+      if (m < max_n) max_n = m < 4 ? 4 : m;
+    }
+  }
+  for (size_t px = 0; px < output_width;) {
+    const size_t n = QK_MIN(output_width - px, max_n);
+    const size_t entries = (n - 1) * step + taps;
+    for (size_t i = 0; i < entries; i++) ptrs[i] = qk_dwconv_tap(indirection[i], input, zero);
+    /* the check costs ~3n compares per chunk: worth it from 4 blocks up */
+    size_t linear = 0;
+    if (s1 && n > 2 && channels >= 64) {
+      linear = channels;
+      for (size_t j = 3; j <= n && linear; j++) {
+        for (size_t y = 0; y < 3; y++) {
+          if ((uintptr_t) ptrs[3 * j + y] != (uintptr_t) ptrs[6 + y] + (j - 2) * channels) linear = 0;
+        }
+      }
+    }
     const uint8_t* w = (const uint8_t*) weights;
     size_t c = 0;
     for (; c + 16 <= channels; c += 16, w += block) {
-      qk_dw_avx2_block16(taps, is_signed, mode, rows, c, w, out + c, params);
+      if (s1) {
+        qk_dw_avx2_s1_block(is_signed, mode, n, ptrs, c, linear, w, out + c, output_stride, &o);
+      } else if (s2) {
+        qk_dw_avx2_s2_block(is_signed, mode, n, ptrs, c, w, out + c, output_stride, &o);
+      } else {
+        for (size_t i = 0; i < n; i++) {
+          _mm_storeu_si128((__m128i*) (out + i * output_stride + c),
+                           qk_dw_avx2_block16(taps, is_signed, mode, ptrs + i * step, c, w, &o));
+        }
+      }
     }
     if (c < channels) {
-      const size_t n = channels - c;
-      uint8_t buf[(QK_DWCONV_MAX_TAPS + 1) * 16];
-      const uint8_t* brows[QK_DWCONV_MAX_TAPS + 1];
-      memset(buf, 0, sizeof buf);
-      for (size_t t = 0; t <= taps; t++) {
-        memcpy(buf + t * 16, rows[t] + c, n);
-        brows[t] = buf + t * 16;
+      for (size_t i = 0; i < n; i++) {
+        qk_dw_avx2_tail(taps, is_signed, mode, ptrs + i * step, c, channels - c, w, out + i * output_stride + c, &o);
       }
-      uint8_t tmp[16];
-      qk_dw_avx2_block16(taps, is_signed, mode, brows, 0, w, tmp, params);
-      memcpy(out + c, tmp, n);
     }
-    indirection += step;
-    out += output_stride;
+    px += n;
+    indirection += n * step;
+    out += n * output_stride;
   }
 }
 
 /* The requantization mode as a constant: one specialized copy per mode. */
 QK_DW_ALWAYS_INLINE void qk_dwconv_avx2(size_t taps, int is_signed, size_t channels, size_t output_width,
-                                const size_t* indirection, size_t step, const void* input, const void* zero,
-                                const void* weights, void* output, size_t output_stride,
-                                const qk_dwconv_params* params) {
+                                        const size_t* indirection, size_t step, const void* input, const void* zero,
+                                        const void* weights, void* output, size_t output_stride,
+                                        const qk_dwconv_params* params) {
   if (params->mode == QK_DWCONV_FP32) {
-    qk_dwconv_avx2_mode(taps, is_signed, QK_DWCONV_FP32, channels, output_width, indirection, step, input, zero, weights,
-                output, output_stride, params);
+    qk_dwconv_avx2_mode(taps, is_signed, QK_DWCONV_FP32, channels, output_width, indirection, step, input, zero,
+                        weights, output, output_stride, params);
   } else {
-    qk_dwconv_avx2_mode(taps, is_signed, QK_DWCONV_GEMMLOWP, channels, output_width, indirection, step, input, zero, weights,
-                output, output_stride, params);
+    qk_dwconv_avx2_mode(taps, is_signed, QK_DWCONV_GEMMLOWP, channels, output_width, indirection, step, input,
+                        zero, weights, output, output_stride, params);
   }
 }
 
