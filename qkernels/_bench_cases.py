@@ -284,7 +284,9 @@ def make_case(layer, dtype, seed=0):
     else:
         xshape, wshape, n, keff = (1, p["H"], p["W"], p["C"]), (p["KH"], p["KW"], p["C"]), p["C"], p["KH"] * p["KW"]
     x = rng.integers(lo, hi + 1, xshape, dtype=dt)
-    w = rng.integers(lo, hi + 1, wshape, dtype=dt)
+    # int8 weights in [-127, 127]: TFLite's symmetric per-channel convention, what
+    # real int8 models hold (and what lets the int8-weight depthwise kernels run).
+    w = rng.integers(-127 if signed else lo, hi + 1, wshape, dtype=dt)
     input_scale = 0.05
     if signed:
         weight_scale = 0.01 * (1.0 + 0.5 * rng.random(n))  # per output channel
@@ -301,19 +303,24 @@ def make_case(layer, dtype, seed=0):
 
 
 def build_ours(qk, case):
-    """Our operator for a case -> fn(threads) returning the canonical output."""
+    """Our operator for a case -> fn(threads) returning the canonical output; fn.kernel
+    is the microkernel the operator runs (None if it does not say)."""
     layer, p = case.layer, case.layer.params
     f = layer.family
     cls = getattr(qk, FAMILIES[f].op)
     if f == "sparse":
         op = cls(case.w, case.bias)
         hw = p["HW"]
-        return lambda threads: op(case.x, threads=threads).reshape(p["Cout"], hw)
-    if f == "gemm":
+        fn = lambda threads: op(case.x, threads=threads).reshape(p["Cout"], hw)  # noqa: E731
+    elif f == "gemm":
         op = cls(case.w, case.bias, **case.q)
-        return lambda threads: op(case.x, threads=threads)
-    op = cls(case.w, case.bias, stride=p["stride"], padding=p["padding"], **case.q)
-    return lambda threads: op(case.x, threads=threads).reshape(case.out_shape)
+        fn = lambda threads: op(case.x, threads=threads)  # noqa: E731
+    else:
+        op = cls(case.w, case.bias, stride=p["stride"], padding=p["padding"], **case.q)
+        fn = lambda threads: op(case.x, threads=threads).reshape(case.out_shape)  # noqa: E731
+    kernel = getattr(op, "kernel", None)
+    fn.kernel = kernel if isinstance(kernel, str) else None
+    return fn
 
 
 def kernel_for(kernels, family, dtype, layer=None):

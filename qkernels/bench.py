@@ -467,13 +467,13 @@ def run(args, out=None):
                 ours_fn = C.build_ours(qk, case)
                 build_err = None
             except Exception as e:
-                build_err = f"{type(e).__name__}: {e}"
+                ours_fn, build_err = None, f"{type(e).__name__}: {e}"
             for t in threads:
                 base = _record(layer, args.dtype, t)
                 prog.step(f"{model} {f} {layer.shape} t={t} qkernels")
                 rec = dict(base, impl="qkernels")
                 kern = C.kernel_for(info["kernels"], f, args.dtype, layer)
-                rec["kernel"] = kern[0] if kern else None
+                rec["kernel"] = getattr(ours_fn, "kernel", None) or (kern[0] if kern else None)
                 ours_out = None
                 try:
                     if build_err:
