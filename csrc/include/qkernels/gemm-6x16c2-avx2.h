@@ -1,0 +1,263 @@
+/* Body of the AVX2 6x16c2 8-bit GEMM/IGEMM kernels (instantiated by
+ * csrc/qs8-gemm/6x16c2-avx2.c and csrc/qu8-gemm/6x16c2-avx2.c; include only
+ * from files compiled with -mavx2).  Weights in format QK_GEMM_PACK_I16
+ * (gemm.h): int16 (w - w_zp), kr = 2.
+ *
+ * Why this shape ("c2", outer product over K pairs): one YMM of packed
+ * weights holds 8 columns x 2 k as int16 pairs, exactly the operand layout of
+ * vpmaddwd, and vpbroadcastd of one int16 pair (a[k], a[k+1]) of a row gives
+ * the other operand, so vpmaddwd + vpaddd add 16 exact products into 8
+ * per-column int32 sums: no horizontal reduction, no per-call widening of
+ * the weights (done once at pack time) and no w_zp in the loop (qu8).  Per K
+ * pair the 6x16 tile costs 2 weight loads, 6 broadcast loads (pure loads on
+ * Zen 3), 12 vpmaddwd and 12 vpaddd for 192 multiply-adds; 12 accumulators +
+ * 2 weights + 1 broadcast = 15 of the 16 YMM registers.  (4x24 would need 16
+ * and more loads per MAC of A; 16 columns divide every MobileNet width but
+ * 24 and 1000.)
+ *
+ * Activations are widened once per kernel call into an int16 stack buffer
+ * (pre-pass over the mr rows, all taps, amortized over the nc / 16 column
+ * blocks); the pre-pass reads exactly kc bytes per row and tap (partial
+ * tails), and writes 0 after an odd kc (the weight there is 0 anyway).
+ * Calls whose ks * kc does not fit the buffer widen chunk by chunk inside
+ * each column block instead (a few % extra for K > QK_C2_BUF).
+ *
+ * Epilogue: the bias initializes the accumulators; fp32 mode clamps only at
+ * fmax in float (so cvtps2dq never sees a value above 2^31), the lower clamp
+ * and qmin/qmax happen in the packed bytes (saturating packs are monotone,
+ * so clamping after them is the same as the scalar clamp-then-round). */
+#ifndef QKERNELS_GEMM_6X16C2_AVX2_H
+#define QKERNELS_GEMM_6X16C2_AVX2_H
+
+#include <immintrin.h>
+
+#include "qkernels/gemm.h"
+#include "qkernels/gemm-x86.h"
+#include "qkernels/gemm-3x8c8-avx2.h" /* qk_requant_gemmlowp_x8 */
+
+/* int16 elements per row of the activation buffer (6 rows: 18 KB of stack;
+ * covers every MobileNet layer, K <= 1280). */
+#define QK_C2_BUF 1536
+
+#if defined(_MSC_VER)
+#define QK_C2_ALIGN32 __declspec(align(32))
+#else
+#define QK_C2_ALIGN32 __attribute__((aligned(32)))
+#endif
+
+/* Store the low n (< 16) bytes of v. */
+QK_INLINE void qk_store_partial16(uint8_t* p, __m128i v, size_t n) {
+  if (n & 8) {
+    _mm_storel_epi64((__m128i*) p, v);
+    p += 8;
+    v = _mm_unpackhi_epi64(v, v);
+  }
+  uint64_t q;
+  _mm_storel_epi64((__m128i*) &q, v);
+  qk_store_partial_u64(p, q, n & 7);
+}
+
+/* fp32 mode without the lower clamp (see the header comment). */
+QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
+  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), vs), vmax));
+}
+
+/* WIDEN(x): 16 bytes -> 16 int16; WIDEN8(x): low 8 bytes -> 8 int16 (xmm);
+ * SCALAR(b): one byte -> int. */
+#define QK_DEFINE_C2_WIDEN(NAME, WIDEN, WIDEN8, SCALAR)                                                         \
+  static void NAME(int16_t* dst, const uint8_t* src, size_t n) {                                             \
+    size_t i = 0;                                                                                              \
+    for (; i + 16 <= n; i += 16)                                                                               \
+      _mm256_storeu_si256((__m256i*) (dst + i), WIDEN(_mm_loadu_si128((const __m128i*) (src + i))));          \
+    if (i + 8 <= n) {                                                                                          \
+      _mm_storeu_si128((__m128i*) (dst + i), WIDEN8(_mm_loadl_epi64((const __m128i*) (src + i))));             \
+      i += 8;                                                                                                  \
+    }                                                                                                          \
+    for (; i < n; i++) dst[i] = (int16_t) SCALAR(src[i]);                                                      \
+    if (n & 1) dst[n] = 0;                                                                                     \
+  }
+
+/* Requantize 2 rows x 16 columns (accumulators r0: c0-7, r0: c8-15, same
+ * for r1) and store them; returns nothing, nc < 16 stores a partial row. */
+#define QK_C2_STORE2(PACK8, MAX8, MIN8, y00, y01, y10, y11, c0, c1, nc)                                      \
+  {                                                                                                            \
+    /* packs per 128-bit lane: dwords [r0 c0-3, r0 c8-11, r1 c0-3, r1 c8-11 | r0 c4-7, r0 c12-15, ...] */    \
+    __m256i o_ = PACK8(_mm256_adds_epi16(_mm256_packs_epi32(y00, y01), vzp),                                   \
+                       _mm256_adds_epi16(_mm256_packs_epi32(y10, y11), vzp));                                  \
+    o_ = _mm256_permutevar8x32_epi32(MIN8(MAX8(o_, vqmin), vqmax), vperm);                                     \
+    if (nc >= 16) {                                                                                            \
+      _mm_storeu_si128((__m128i*) (c1), _mm256_extracti128_si256(o_, 1));                                      \
+      _mm_storeu_si128((__m128i*) (c0), _mm256_castsi256_si128(o_));                                           \
+    } else {                                                                                                   \
+      qk_store_partial16(c1, _mm256_extracti128_si256(o_, 1), nc);                                             \
+      qk_store_partial16(c0, _mm256_castsi256_si128(o_), nc);                                                  \
+    }                                                                                                          \
+  }
+
+/* One K pair of one row: a = broadcast int16 pair, two column halves. */
+#define QK_C2_MAC(acc0, acc1, ap, b0, b1)                                                                       \
+  {                                                                                                            \
+    int32_t pair_;                                                                                             \
+    memcpy(&pair_, ap, sizeof pair_);                                                                          \
+    const __m256i a_ = _mm256_set1_epi32(pair_);                                                               \
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(a_, b0));                                                  \
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(a_, b1));                                                  \
+  }
+
+#define QK_DEFINE_GEMM_6X16C2_AVX2(NAME, WIDEN, WIDEN8, SCALAR, PACK8, MAX8, MIN8)                             \
+  QK_DEFINE_C2_WIDEN(NAME##_widen, WIDEN, WIDEN8, SCALAR)                                                      \
+                                                                                                               \
+  /* Single rows (M = 1 layers, the last row of M = 6q + 1): 1x16 of the same  */                             \
+  /* packing, instead of six aliased rows.  Bound by weight bandwidth. */                                      \
+  static void NAME##_1row(size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,      \
+                          size_t cn_stride, size_t a_offset, const void* zero, const qk_gemm_params* params) {  \
+    QK_C2_ALIGN32 int16_t abuf[4 * QK_C2_BUF];                                                                  \
+    const size_t kcp = qk_round_up(kc, 2);                                                                     \
+    const int fits = ks * kcp <= 4 * QK_C2_BUF;                                                                \
+    if (fits) {                                                                                                \
+      for (size_t t = 0; t < ks; t++) NAME##_widen(abuf + t * kcp, qk_gemm_row(a[t * 6], zero, a_offset), kc); \
+    }                                                                                                          \
+    const uint8_t* wp = (const uint8_t*) w;                                                                    \
+    uint8_t* c0 = (uint8_t*) c;                                                                                \
+    const __m256i vzp = _mm256_set1_epi16((int16_t) params->output.zero_point);                                \
+    const __m256i vqmin = _mm256_set1_epi8((char) params->output.qmin);                                        \
+    const __m256i vqmax = _mm256_set1_epi8((char) params->output.qmax);                                        \
+    const __m256i vperm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);                                           \
+    for (;;) {                                                                                                 \
+      __m256i acc0 = _mm256_loadu_si256((const __m256i*) wp);                                                  \
+      __m256i acc1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                           \
+      __m256i acc2 = _mm256_setzero_si256(), acc3 = acc2;                                                      \
+      wp += 16 * sizeof(int32_t);                                                                              \
+      for (size_t t = 0; t < (fits ? 1 : ks); t++) {                                                           \
+        for (size_t k0 = 0; k0 < (fits ? ks * kcp : kc); k0 += 4 * QK_C2_BUF) {                                \
+          size_t n = fits ? ks * kcp : QK_MIN(kc - k0, (size_t) 4 * QK_C2_BUF);                                \
+          if (!fits) NAME##_widen(abuf, qk_gemm_row(a[t * 6], zero, a_offset) + k0, n);                        \
+          const int16_t* a0 = abuf;                                                                            \
+          size_t pairs = (n + 1) / 2;                                                                          \
+          /* two accumulator sets: independent vpaddd chains on alternate pairs */                            \
+          for (; pairs >= 2; pairs -= 2, a0 += 4, wp += 128) {                                                 \
+            QK_C2_MAC(acc0, acc1, a0, _mm256_loadu_si256((const __m256i*) wp),                                 \
+                      _mm256_loadu_si256((const __m256i*) (wp + 32)))                                          \
+            QK_C2_MAC(acc2, acc3, a0 + 2, _mm256_loadu_si256((const __m256i*) (wp + 64)),                      \
+                      _mm256_loadu_si256((const __m256i*) (wp + 96)))                                          \
+          }                                                                                                    \
+          if (pairs != 0) {                                                                                    \
+            QK_C2_MAC(acc0, acc1, a0, _mm256_loadu_si256((const __m256i*) wp),                                 \
+                      _mm256_loadu_si256((const __m256i*) (wp + 32)))                                          \
+            wp += 64;                                                                                          \
+          }                                                                                                    \
+        }                                                                                                      \
+      }                                                                                                        \
+      acc0 = _mm256_add_epi32(acc0, acc2);                                                                     \
+      acc1 = _mm256_add_epi32(acc1, acc3);                                                                     \
+      if (params->requantization == QK_REQUANT_FP32) {                                                         \
+        const __m256 vmax = _mm256_set1_ps(params->output.fmax);                                               \
+        acc0 = qk_c2_fp32(acc0, _mm256_loadu_ps((const float*) wp), vmax);                                     \
+        acc1 = qk_c2_fp32(acc1, _mm256_loadu_ps((const float*) (wp + 32)), vmax);                              \
+        wp += 16 * sizeof(float);                                                                              \
+      } else {                                                                                                 \
+        acc0 = qk_requant_gemmlowp_x8(acc0, _mm256_loadu_si256((const __m256i*) wp),                           \
+                                      _mm256_loadu_si256((const __m256i*) (wp + 64)));                         \
+        acc1 = qk_requant_gemmlowp_x8(acc1, _mm256_loadu_si256((const __m256i*) (wp + 32)),                    \
+                                      _mm256_loadu_si256((const __m256i*) (wp + 96)));                         \
+        wp += 32 * sizeof(int32_t);                                                                            \
+      }                                                                                                        \
+      uint8_t row1[16];                                                                                        \
+      QK_C2_STORE2(PACK8, MAX8, MIN8, acc0, acc1, acc0, acc1, c0, row1, (nc >= 16 ? 16 : nc))                  \
+      if (nc <= 16) return;                                                                                    \
+      nc -= 16;                                                                                                \
+      c0 += cn_stride;                                                                                         \
+    }                                                                                                          \
+  }                                                                                                            \
+                                                                                                               \
+  void NAME(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,          \
+            size_t cm_stride, size_t cn_stride, size_t a_offset, const void* zero,                             \
+            const qk_gemm_params* params) {                                                                    \
+    if (mr == 1) {                                                                                             \
+      NAME##_1row(nc, kc, ks, a, w, c, cn_stride, a_offset, zero, params);                                     \
+      return;                                                                                                  \
+    }                                                                                                          \
+    QK_C2_ALIGN32 int16_t abuf[6 * QK_C2_BUF];                                                                  \
+    const size_t kcp = qk_round_up(kc, 2);                                                                     \
+    const int fits = ks * kcp <= QK_C2_BUF;                                                                    \
+    /* rows >= mr read row mr - 1's buffer and store to row mr - 1's output (same values) */                  \
+    const int16_t* ab[6];                                                                                      \
+    uint8_t* cr[6];                                                                                            \
+    for (size_t r = 0; r < 6; r++) {                                                                           \
+      const size_t rr = r < mr ? r : mr - 1;                                                                   \
+      ab[r] = abuf + rr * QK_C2_BUF;                                                                           \
+      cr[r] = (uint8_t*) c + rr * cm_stride;                                                                   \
+    }                                                                                                          \
+    if (fits) {                                                                                                \
+      for (size_t r = 0; r < mr; r++)                                                                          \
+        for (size_t t = 0; t < ks; t++)                                                                        \
+          NAME##_widen(abuf + r * QK_C2_BUF + t * kcp, qk_gemm_row(a[t * 6 + r], zero, a_offset), kc);         \
+    }                                                                                                          \
+    const uint8_t* wp = (const uint8_t*) w;                                                                    \
+    const __m256i vzp = _mm256_set1_epi16((int16_t) params->output.zero_point);                                \
+    const __m256i vqmin = _mm256_set1_epi8((char) params->output.qmin);                                        \
+    const __m256i vqmax = _mm256_set1_epi8((char) params->output.qmax);                                        \
+    const __m256i vperm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);                                           \
+    for (;;) {                                                                                                 \
+      __m256i acc00 = _mm256_loadu_si256((const __m256i*) wp);                                                 \
+      __m256i acc01 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                          \
+      __m256i acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01;                                      \
+      __m256i acc30 = acc00, acc31 = acc01, acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;        \
+      wp += 16 * sizeof(int32_t);                                                                              \
+      for (size_t t = 0; t < (fits ? 1 : ks); t++) {                                                           \
+        for (size_t k0 = 0; k0 < (fits ? ks * kcp : kc); k0 += QK_C2_BUF) {                                    \
+          const size_t n = fits ? ks * kcp : QK_MIN(kc - k0, (size_t) QK_C2_BUF);                              \
+          if (!fits) {                                                                                         \
+            for (size_t r = 0; r < mr; r++)                                                                    \
+              NAME##_widen(abuf + r * QK_C2_BUF, qk_gemm_row(a[t * 6 + r], zero, a_offset) + k0, n);           \
+          }                                                                                                    \
+          const int16_t *a0 = ab[0], *a1 = ab[1], *a2 = ab[2], *a3 = ab[3], *a4 = ab[4], *a5 = ab[5];          \
+          const size_t pairs = (n + 1) / 2;                                                                    \
+          for (size_t p = 0; p < 2 * pairs; p += 2) {                                                          \
+            const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                        \
+            const __m256i b1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                \
+            wp += 64;                                                                                          \
+            QK_C2_MAC(acc00, acc01, a0 + p, b0, b1)                                                            \
+            QK_C2_MAC(acc10, acc11, a1 + p, b0, b1)                                                            \
+            QK_C2_MAC(acc20, acc21, a2 + p, b0, b1)                                                            \
+            QK_C2_MAC(acc30, acc31, a3 + p, b0, b1)                                                            \
+            QK_C2_MAC(acc40, acc41, a4 + p, b0, b1)                                                            \
+            QK_C2_MAC(acc50, acc51, a5 + p, b0, b1)                                                            \
+          }                                                                                                    \
+        }                                                                                                      \
+      }                                                                                                        \
+      if (params->requantization == QK_REQUANT_FP32) {                                                         \
+        const __m256 vs0 = _mm256_loadu_ps((const float*) wp);                                                 \
+        const __m256 vs1 = _mm256_loadu_ps((const float*) (wp + 32));                                          \
+        const __m256 vmax = _mm256_set1_ps(params->output.fmax);                                               \
+        wp += 16 * sizeof(float);                                                                              \
+        acc00 = qk_c2_fp32(acc00, vs0, vmax); acc01 = qk_c2_fp32(acc01, vs1, vmax);                            \
+        acc10 = qk_c2_fp32(acc10, vs0, vmax); acc11 = qk_c2_fp32(acc11, vs1, vmax);                            \
+        acc20 = qk_c2_fp32(acc20, vs0, vmax); acc21 = qk_c2_fp32(acc21, vs1, vmax);                            \
+        acc30 = qk_c2_fp32(acc30, vs0, vmax); acc31 = qk_c2_fp32(acc31, vs1, vmax);                            \
+        acc40 = qk_c2_fp32(acc40, vs0, vmax); acc41 = qk_c2_fp32(acc41, vs1, vmax);                            \
+        acc50 = qk_c2_fp32(acc50, vs0, vmax); acc51 = qk_c2_fp32(acc51, vs1, vmax);                            \
+      } else {                                                                                                 \
+        const __m256i vm0 = _mm256_loadu_si256((const __m256i*) wp);                                           \
+        const __m256i vm1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                    \
+        const __m256i ve0 = _mm256_loadu_si256((const __m256i*) (wp + 64));                                    \
+        const __m256i ve1 = _mm256_loadu_si256((const __m256i*) (wp + 96));                                    \
+        wp += 32 * sizeof(int32_t);                                                                            \
+        acc00 = qk_requant_gemmlowp_x8(acc00, vm0, ve0); acc01 = qk_requant_gemmlowp_x8(acc01, vm1, ve1);      \
+        acc10 = qk_requant_gemmlowp_x8(acc10, vm0, ve0); acc11 = qk_requant_gemmlowp_x8(acc11, vm1, ve1);      \
+        acc20 = qk_requant_gemmlowp_x8(acc20, vm0, ve0); acc21 = qk_requant_gemmlowp_x8(acc21, vm1, ve1);      \
+        acc30 = qk_requant_gemmlowp_x8(acc30, vm0, ve0); acc31 = qk_requant_gemmlowp_x8(acc31, vm1, ve1);      \
+        acc40 = qk_requant_gemmlowp_x8(acc40, vm0, ve0); acc41 = qk_requant_gemmlowp_x8(acc41, vm1, ve1);      \
+        acc50 = qk_requant_gemmlowp_x8(acc50, vm0, ve0); acc51 = qk_requant_gemmlowp_x8(acc51, vm1, ve1);      \
+      }                                                                                                        \
+      /* high rows first: an aliased row (r >= mr) is rewritten by its real row */                            \
+      QK_C2_STORE2(PACK8, MAX8, MIN8, acc40, acc41, acc50, acc51, cr[4], cr[5], nc)                            \
+      QK_C2_STORE2(PACK8, MAX8, MIN8, acc20, acc21, acc30, acc31, cr[2], cr[3], nc)                            \
+      QK_C2_STORE2(PACK8, MAX8, MIN8, acc00, acc01, acc10, acc11, cr[0], cr[1], nc)                            \
+      if (nc <= 16) return;                                                                                    \
+      nc -= 16;                                                                                                \
+      for (size_t r = 0; r < 6; r++) cr[r] += cn_stride;                                                       \
+    }                                                                                                          \
+  }
+
+#endif
