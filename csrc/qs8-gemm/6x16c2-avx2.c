@@ -8,5 +8,7 @@
 #define WIDEN8(x) _mm_cvtepi8_epi16(x)
 #define SCALAR(b) ((int8_t) (b))
 
-QK_DEFINE_GEMM_6X16C2_AVX2(qs8_gemm_ukernel_6x16c2__avx2, WIDEN, WIDEN8, SCALAR, _mm256_packs_epi16,
-                           _mm256_max_epi8, _mm256_min_epi8)
+#define QK_C2_CLAMP_LO(x) _mm256_max_epi8(x, vqmin)
+#define QK_C2_CLAMP(x) _mm256_min_epi8(_mm256_max_epi8(x, vqmin), vqmax)
+
+QK_DEFINE_GEMM_6X16C2_AVX2(qs8_gemm_ukernel_6x16c2__avx2, WIDEN, WIDEN8, SCALAR, _mm256_packs_epi16)

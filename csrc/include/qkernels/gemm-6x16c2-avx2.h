@@ -62,6 +62,9 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
   return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), vs), vmax));
 }
 
+/* The instantiating file defines QK_C2_CLAMP_LO(x) (bytes >= qmin, with the
+ * dtype's vpmaxsb / vpmaxub against vqmin) and QK_C2_CLAMP(x) (qmin..qmax). */
+
 /* WIDEN(x): 16 bytes -> 16 int16; WIDEN8(x): low 8 bytes -> 8 int16 (xmm);
  * SCALAR(b): one byte -> int. */
 #define QK_DEFINE_C2_WIDEN(NAME, WIDEN, WIDEN8, SCALAR)                                                         \
@@ -77,14 +80,16 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
     if (n & 1) dst[n] = 0;                                                                                     \
   }
 
-/* Requantize 2 rows x 16 columns (accumulators r0: c0-7, r0: c8-15, same
- * for r1) and store them; returns nothing, nc < 16 stores a partial row. */
-#define QK_C2_STORE2(PACK8, MAX8, MIN8, y00, y01, y10, y11, c0, c1, nc)                                      \
+/* Pack 2 rows x 16 columns of requantized int32 (y00: r0 c0-7, y01: r0
+ * c8-15, y10/y11: r1) to bytes with the zero point, CLAMP the bytes, store
+ * (nc < 16: a partial row).  packs work per 128-bit lane, giving dwords
+ * [r0 c0-3, r0 c8-11, r1 c0-3, r1 c8-11 | r0 c4-7, r0 c12-15, ...]; vpermd
+ * (0,4,1,5,2,6,3,7) puts row 0 in the low and row 1 in the high half. */
+#define QK_C2_STORE2(PACK8, CLAMP, y00, y01, y10, y11, c0, c1, nc)                                            \
   {                                                                                                            \
-    /* packs per 128-bit lane: dwords [r0 c0-3, r0 c8-11, r1 c0-3, r1 c8-11 | r0 c4-7, r0 c12-15, ...] */    \
     __m256i o_ = PACK8(_mm256_adds_epi16(_mm256_packs_epi32(y00, y01), vzp),                                   \
                        _mm256_adds_epi16(_mm256_packs_epi32(y10, y11), vzp));                                  \
-    o_ = _mm256_permutevar8x32_epi32(MIN8(MAX8(o_, vqmin), vqmax), vperm);                                     \
+    o_ = _mm256_permutevar8x32_epi32(CLAMP(o_), vperm);                                                        \
     if (nc >= 16) {                                                                                            \
       _mm_storeu_si128((__m128i*) (c1), _mm256_extracti128_si256(o_, 1));                                      \
       _mm_storeu_si128((__m128i*) (c0), _mm256_castsi256_si128(o_));                                           \
@@ -92,6 +97,20 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
       qk_store_partial16(c1, _mm256_extracti128_si256(o_, 1), nc);                                             \
       qk_store_partial16(c0, _mm256_castsi256_si128(o_), nc);                                                  \
     }                                                                                                          \
+  }
+
+/* fp32 mode: values above fmax were clamped in float, so only qmin remains. */
+#define QK_C2_FP32_PAIR(PACK8, y00, y01, y10, y11, c0, c1)                                              \
+  {                                                                                                            \
+    y00 = qk_c2_fp32(y00, vs0, vmax); y01 = qk_c2_fp32(y01, vs1, vmax);                                        \
+    y10 = qk_c2_fp32(y10, vs0, vmax); y11 = qk_c2_fp32(y11, vs1, vmax);                                        \
+    QK_C2_STORE2(PACK8, QK_C2_CLAMP_LO, y00, y01, y10, y11, c0, c1, nc)                                       \
+  }
+#define QK_C2_GEMMLOWP_PAIR(PACK8, y00, y01, y10, y11, c0, c1)                                    \
+  {                                                                                                            \
+    y00 = qk_requant_gemmlowp_x8(y00, vm0, ve0); y01 = qk_requant_gemmlowp_x8(y01, vm1, ve1);                  \
+    y10 = qk_requant_gemmlowp_x8(y10, vm0, ve0); y11 = qk_requant_gemmlowp_x8(y11, vm1, ve1);                  \
+    QK_C2_STORE2(PACK8, QK_C2_CLAMP, y00, y01, y10, y11, c0, c1, nc)                                          \
   }
 
 /* One K pair of one row: a = broadcast int16 pair, two column halves. */
@@ -104,7 +123,14 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
     acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(a_, b1));                                                  \
   }
 
-#define QK_DEFINE_GEMM_6X16C2_AVX2(NAME, WIDEN, WIDEN8, SCALAR, PACK8, MAX8, MIN8)                             \
+#define QK_C2_MAC_HALF(acc0, ap, b0)                                                                           \
+  {                                                                                                            \
+    int32_t pair_;                                                                                             \
+    memcpy(&pair_, ap, sizeof pair_);                                                                          \
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_set1_epi32(pair_), b0));                            \
+  }
+
+#define QK_DEFINE_GEMM_6X16C2_AVX2(NAME, WIDEN, WIDEN8, SCALAR, PACK8)                                         \
   QK_DEFINE_C2_WIDEN(NAME##_widen, WIDEN, WIDEN8, SCALAR)                                                      \
                                                                                                                \
   /* Single rows (M = 1 layers, the last row of M = 6q + 1): 1x16 of the same  */                             \
@@ -163,7 +189,11 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
         wp += 32 * sizeof(int32_t);                                                                            \
       }                                                                                                        \
       uint8_t row1[16];                                                                                        \
-      QK_C2_STORE2(PACK8, MAX8, MIN8, acc0, acc1, acc0, acc1, c0, row1, (nc >= 16 ? 16 : nc))                  \
+      if (params->requantization == QK_REQUANT_FP32) {                                                         \
+        QK_C2_STORE2(PACK8, QK_C2_CLAMP_LO, acc0, acc1, acc0, acc1, c0, row1, (nc >= 16 ? 16 : nc))            \
+      } else {                                                                                                 \
+        QK_C2_STORE2(PACK8, QK_C2_CLAMP, acc0, acc1, acc0, acc1, c0, row1, (nc >= 16 ? 16 : nc))               \
+      }                                                                                                        \
       if (nc <= 16) return;                                                                                    \
       nc -= 16;                                                                                                \
       c0 += cn_stride;                                                                                         \
@@ -213,47 +243,53 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
           }                                                                                                    \
           const int16_t *a0 = ab[0], *a1 = ab[1], *a2 = ab[2], *a3 = ab[3], *a4 = ab[4], *a5 = ab[5];          \
           const size_t pairs = (n + 1) / 2;                                                                    \
-          for (size_t p = 0; p < 2 * pairs; p += 2) {                                                          \
-            const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                        \
-            const __m256i b1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                \
-            wp += 64;                                                                                          \
-            QK_C2_MAC(acc00, acc01, a0 + p, b0, b1)                                                            \
-            QK_C2_MAC(acc10, acc11, a1 + p, b0, b1)                                                            \
-            QK_C2_MAC(acc20, acc21, a2 + p, b0, b1)                                                            \
-            QK_C2_MAC(acc30, acc31, a3 + p, b0, b1)                                                            \
-            QK_C2_MAC(acc40, acc41, a4 + p, b0, b1)                                                            \
-            QK_C2_MAC(acc50, acc51, a5 + p, b0, b1)                                                            \
+          if (nc > 8) {                                                                                        \
+            for (size_t p = 0; p < 2 * pairs; p += 2) {                                                        \
+              const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                      \
+              const __m256i b1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                              \
+              wp += 64;                                                                                        \
+              QK_C2_MAC(acc00, acc01, a0 + p, b0, b1)                                                          \
+              QK_C2_MAC(acc10, acc11, a1 + p, b0, b1)                                                          \
+              QK_C2_MAC(acc20, acc21, a2 + p, b0, b1)                                                          \
+              QK_C2_MAC(acc30, acc31, a3 + p, b0, b1)                                                          \
+              QK_C2_MAC(acc40, acc41, a4 + p, b0, b1)                                                          \
+              QK_C2_MAC(acc50, acc51, a5 + p, b0, b1)                                                          \
+            }                                                                                                  \
+          } else {                                                                                             \
+            /* last block with <= 8 columns (N = 24, 1000, ...): columns 8-15 are padding, skip them */       \
+            for (size_t p = 0; p < 2 * pairs; p += 2) {                                                        \
+              const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                      \
+              wp += 64;                                                                                        \
+              QK_C2_MAC_HALF(acc00, a0 + p, b0)                                                                \
+              QK_C2_MAC_HALF(acc10, a1 + p, b0)                                                                \
+              QK_C2_MAC_HALF(acc20, a2 + p, b0)                                                                \
+              QK_C2_MAC_HALF(acc30, a3 + p, b0)                                                                \
+              QK_C2_MAC_HALF(acc40, a4 + p, b0)                                                                \
+              QK_C2_MAC_HALF(acc50, a5 + p, b0)                                                                \
+            }                                                                                                  \
           }                                                                                                    \
         }                                                                                                      \
       }                                                                                                        \
+      /* one row pair at a time (high rows first: an aliased row r >= mr is rewritten by its real row), */     \
+      /* so the requantization constants and 4 accumulators fit the registers without spills */               \
       if (params->requantization == QK_REQUANT_FP32) {                                                         \
         const __m256 vs0 = _mm256_loadu_ps((const float*) wp);                                                 \
         const __m256 vs1 = _mm256_loadu_ps((const float*) (wp + 32));                                          \
         const __m256 vmax = _mm256_set1_ps(params->output.fmax);                                               \
         wp += 16 * sizeof(float);                                                                              \
-        acc00 = qk_c2_fp32(acc00, vs0, vmax); acc01 = qk_c2_fp32(acc01, vs1, vmax);                            \
-        acc10 = qk_c2_fp32(acc10, vs0, vmax); acc11 = qk_c2_fp32(acc11, vs1, vmax);                            \
-        acc20 = qk_c2_fp32(acc20, vs0, vmax); acc21 = qk_c2_fp32(acc21, vs1, vmax);                            \
-        acc30 = qk_c2_fp32(acc30, vs0, vmax); acc31 = qk_c2_fp32(acc31, vs1, vmax);                            \
-        acc40 = qk_c2_fp32(acc40, vs0, vmax); acc41 = qk_c2_fp32(acc41, vs1, vmax);                            \
-        acc50 = qk_c2_fp32(acc50, vs0, vmax); acc51 = qk_c2_fp32(acc51, vs1, vmax);                            \
+        QK_C2_FP32_PAIR(PACK8, acc40, acc41, acc50, acc51, cr[4], cr[5])                                 \
+        QK_C2_FP32_PAIR(PACK8, acc20, acc21, acc30, acc31, cr[2], cr[3])                                 \
+        QK_C2_FP32_PAIR(PACK8, acc00, acc01, acc10, acc11, cr[0], cr[1])                                 \
       } else {                                                                                                 \
         const __m256i vm0 = _mm256_loadu_si256((const __m256i*) wp);                                           \
         const __m256i vm1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                                    \
         const __m256i ve0 = _mm256_loadu_si256((const __m256i*) (wp + 64));                                    \
         const __m256i ve1 = _mm256_loadu_si256((const __m256i*) (wp + 96));                                    \
         wp += 32 * sizeof(int32_t);                                                                            \
-        acc00 = qk_requant_gemmlowp_x8(acc00, vm0, ve0); acc01 = qk_requant_gemmlowp_x8(acc01, vm1, ve1);      \
-        acc10 = qk_requant_gemmlowp_x8(acc10, vm0, ve0); acc11 = qk_requant_gemmlowp_x8(acc11, vm1, ve1);      \
-        acc20 = qk_requant_gemmlowp_x8(acc20, vm0, ve0); acc21 = qk_requant_gemmlowp_x8(acc21, vm1, ve1);      \
-        acc30 = qk_requant_gemmlowp_x8(acc30, vm0, ve0); acc31 = qk_requant_gemmlowp_x8(acc31, vm1, ve1);      \
-        acc40 = qk_requant_gemmlowp_x8(acc40, vm0, ve0); acc41 = qk_requant_gemmlowp_x8(acc41, vm1, ve1);      \
-        acc50 = qk_requant_gemmlowp_x8(acc50, vm0, ve0); acc51 = qk_requant_gemmlowp_x8(acc51, vm1, ve1);      \
+        QK_C2_GEMMLOWP_PAIR(PACK8, acc40, acc41, acc50, acc51, cr[4], cr[5])                       \
+        QK_C2_GEMMLOWP_PAIR(PACK8, acc20, acc21, acc30, acc31, cr[2], cr[3])                       \
+        QK_C2_GEMMLOWP_PAIR(PACK8, acc00, acc01, acc10, acc11, cr[0], cr[1])                       \
       }                                                                                                        \
-      /* high rows first: an aliased row (r >= mr) is rewritten by its real row */                            \
-      QK_C2_STORE2(PACK8, MAX8, MIN8, acc40, acc41, acc50, acc51, cr[4], cr[5], nc)                            \
-      QK_C2_STORE2(PACK8, MAX8, MIN8, acc20, acc21, acc30, acc31, cr[2], cr[3], nc)                            \
-      QK_C2_STORE2(PACK8, MAX8, MIN8, acc00, acc01, acc10, acc11, cr[0], cr[1], nc)                            \
       if (nc <= 16) return;                                                                                    \
       nc -= 16;                                                                                                \
       for (size_t r = 0; r < 6; r++) cr[r] += cn_stride;                                                       \
