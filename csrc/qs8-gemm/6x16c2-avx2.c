@@ -8,6 +8,9 @@
 #define WIDEN8(x) _mm_cvtepi8_epi16(x)
 #define SCALAR(b) ((int8_t) (b))
 
+/* weights: int16 as packed, 16 columns x 2 k (32 bytes) per load */
+#define QK_C2_WB 32
+#define QK_C2_WLOAD(p) _mm256_loadu_si256((const __m256i*) (p))
 #define QK_C2_CLAMP_LO(x) _mm256_max_epi8(x, vqmin)
 #define QK_C2_CLAMP(x) _mm256_min_epi8(_mm256_max_epi8(x, vqmin), vqmax)
 

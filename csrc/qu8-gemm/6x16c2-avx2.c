@@ -10,6 +10,9 @@
 #define WIDEN8(x) _mm_cvtepu8_epi16(x)
 #define SCALAR(b) ((uint8_t) (b))
 
+/* weights: int16 as packed, 16 columns x 2 k (32 bytes) per load */
+#define QK_C2_WB 32
+#define QK_C2_WLOAD(p) _mm256_loadu_si256((const __m256i*) (p))
 #define QK_C2_CLAMP_LO(x) _mm256_max_epu8(x, vqmin)
 #define QK_C2_CLAMP(x) _mm256_min_epu8(_mm256_max_epu8(x, vqmin), vqmax)
 

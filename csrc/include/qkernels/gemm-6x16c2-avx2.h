@@ -161,16 +161,16 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
           const int16_t* a0 = abuf;                                                                            \
           size_t pairs = (n + 1) / 2;                                                                          \
           /* two accumulator sets: independent vpaddd chains on alternate pairs */                            \
-          for (; pairs >= 2; pairs -= 2, a0 += 4, wp += 128) {                                                 \
-            QK_C2_MAC(acc0, acc1, a0, _mm256_loadu_si256((const __m256i*) wp),                                 \
-                      _mm256_loadu_si256((const __m256i*) (wp + 32)))                                          \
-            QK_C2_MAC(acc2, acc3, a0 + 2, _mm256_loadu_si256((const __m256i*) (wp + 64)),                      \
-                      _mm256_loadu_si256((const __m256i*) (wp + 96)))                                          \
+          for (; pairs >= 2; pairs -= 2, a0 += 4, wp += 4 * QK_C2_WB) {                                                 \
+            QK_C2_MAC(acc0, acc1, a0, QK_C2_WLOAD(wp),                                 \
+                      QK_C2_WLOAD(wp + QK_C2_WB))                                          \
+            QK_C2_MAC(acc2, acc3, a0 + 2, QK_C2_WLOAD(wp + 2 * QK_C2_WB),                      \
+                      QK_C2_WLOAD(wp + 3 * QK_C2_WB))                                          \
           }                                                                                                    \
           if (pairs != 0) {                                                                                    \
-            QK_C2_MAC(acc0, acc1, a0, _mm256_loadu_si256((const __m256i*) wp),                                 \
-                      _mm256_loadu_si256((const __m256i*) (wp + 32)))                                          \
-            wp += 64;                                                                                          \
+            QK_C2_MAC(acc0, acc1, a0, QK_C2_WLOAD(wp),                                 \
+                      QK_C2_WLOAD(wp + QK_C2_WB))                                          \
+            wp += 2 * QK_C2_WB;                                                                                          \
           }                                                                                                    \
         }                                                                                                      \
       }                                                                                                        \
@@ -245,9 +245,9 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
           const size_t pairs = (n + 1) / 2;                                                                    \
           if (nc > 8) {                                                                                        \
             for (size_t p = 0; p < 2 * pairs; p += 2) {                                                        \
-              const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                      \
-              const __m256i b1 = _mm256_loadu_si256((const __m256i*) (wp + 32));                              \
-              wp += 64;                                                                                        \
+              const __m256i b0 = QK_C2_WLOAD(wp);                                      \
+              const __m256i b1 = QK_C2_WLOAD(wp + QK_C2_WB);                              \
+              wp += 2 * QK_C2_WB;                                                                                        \
               QK_C2_MAC(acc00, acc01, a0 + p, b0, b1)                                                          \
               QK_C2_MAC(acc10, acc11, a1 + p, b0, b1)                                                          \
               QK_C2_MAC(acc20, acc21, a2 + p, b0, b1)                                                          \
@@ -258,8 +258,8 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
           } else {                                                                                             \
             /* last block with <= 8 columns (N = 24, 1000, ...): columns 8-15 are padding, skip them */       \
             for (size_t p = 0; p < 2 * pairs; p += 2) {                                                        \
-              const __m256i b0 = _mm256_loadu_si256((const __m256i*) wp);                                      \
-              wp += 64;                                                                                        \
+              const __m256i b0 = QK_C2_WLOAD(wp);                                      \
+              wp += 2 * QK_C2_WB;                                                                                        \
               QK_C2_MAC_HALF(acc00, a0 + p, b0)                                                                \
               QK_C2_MAC_HALF(acc10, a1 + p, b0)                                                                \
               QK_C2_MAC_HALF(acc20, a2 + p, b0)                                                                \
