@@ -6,7 +6,6 @@
 
 #define WIDEN(x) _mm256_cvtepi8_epi16(x)
 #define WIDEN8(x) _mm_cvtepi8_epi16(x)
-#define SCALAR(b) ((int8_t) (b))
 
 /* weights: int16 as packed, 16 columns x 2 k (32 bytes) per load */
 #define QK_C2_WB 32
@@ -14,4 +13,4 @@
 #define QK_C2_CLAMP_LO(x) _mm256_max_epi8(x, vqmin)
 #define QK_C2_CLAMP(x) _mm256_min_epi8(_mm256_max_epi8(x, vqmin), vqmax)
 
-QK_DEFINE_GEMM_6X16C2_AVX2(qs8_gemm_ukernel_6x16c2__avx2, WIDEN, WIDEN8, SCALAR, _mm256_packs_epi16)
+QK_DEFINE_GEMM_6X16C2_AVX2(qs8_gemm_ukernel_6x16c2__avx2, WIDEN, WIDEN8, _mm256_packs_epi16)

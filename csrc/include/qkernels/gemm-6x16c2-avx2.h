@@ -88,9 +88,38 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
 /* The instantiating file defines QK_C2_CLAMP_LO(x) (bytes >= qmin, with the
  * dtype's vpmaxsb / vpmaxub against vqmin) and QK_C2_CLAMP(x) (qmin..qmax). */
 
-/* WIDEN(x): 16 bytes -> 16 int16; WIDEN8(x): low 8 bytes -> 8 int16 (xmm);
- * SCALAR(b): one byte -> int. */
-#define QK_DEFINE_C2_WIDEN(NAME, WIDEN, WIDEN8, SCALAR)                                                        \
+/* The last n (1..7) bytes at p as the low bytes of a zero-filled 64-bit
+ * value: reads exactly n bytes (4 + 2 + 1 byte loads, no loop). */
+QK_INLINE __m128i qk_c2_load_tail8(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  unsigned shift = 0;
+  if (n & 4) {
+    uint32_t x;
+    memcpy(&x, p, sizeof x);
+    v = x;
+    p += 4;
+    shift = 32;
+  }
+  if (n & 2) {
+    uint16_t x;
+    memcpy(&x, p, sizeof x);
+    v |= (uint64_t) x << shift;
+    p += 2;
+    shift += 16;
+  }
+  if (n & 1) v |= (uint64_t) *p << shift;
+  return _mm_loadl_epi64((const __m128i*) &v);
+}
+
+/* Widen n activations to int16 at dst, plus a 0 after an odd n (WIDEN(x):
+ * 16 bytes -> 16 int16; WIDEN8(x): low 8 bytes -> 8 int16 in an xmm).  A tail of
+ * 1..7 bytes is widened as 8 (zeros above n) with one 16-byte store, so dst
+ * needs QK_C2_SLACK int16 of room past n; the buffers have it, and within a
+ * buffer the overhang lands where the next tap / row is written afterwards.
+ * (The 3-byte taps of a 3-channel stem conv cost a byte loop per tap and
+ * row before: the stem ran at 20 GOP/s with 3x8c8, 42 with this kernel.) */
+#define QK_C2_SLACK 8
+#define QK_DEFINE_C2_WIDEN(NAME, WIDEN, WIDEN8)                                                               \
   static void NAME(int16_t* dst, const uint8_t* src, size_t n) {                                               \
     size_t i = 0;                                                                                              \
     for (; i + 16 <= n; i += 16)                                                                               \
@@ -99,8 +128,7 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
       _mm_storeu_si128((__m128i*) (dst + i), WIDEN8(_mm_loadl_epi64((const __m128i*) (src + i))));             \
       i += 8;                                                                                                  \
     }                                                                                                          \
-    for (; i < n; i++) dst[i] = (int16_t) SCALAR(src[i]);                                                      \
-    if (n & 1) dst[n] = 0;                                                                                     \
+    if (i < n) _mm_storeu_si128((__m128i*) (dst + i), WIDEN8(qk_c2_load_tail8(src + i, n - i)));               \
   }
 
 /* Pack 2 rows x 16 columns of requantized int32 (y00: r0 c0-7, y01: r0
@@ -153,14 +181,14 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
     acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_set1_epi32(pair_), b0));                            \
   }
 
-#define QK_DEFINE_GEMM_6X16C2_AVX2(NAME, WIDEN, WIDEN8, SCALAR, PACK8)                                         \
-  QK_DEFINE_C2_WIDEN(NAME##_widen, WIDEN, WIDEN8, SCALAR)                                                      \
+#define QK_DEFINE_GEMM_6X16C2_AVX2(NAME, WIDEN, WIDEN8, PACK8)                                                 \
+  QK_DEFINE_C2_WIDEN(NAME##_widen, WIDEN, WIDEN8)                                                      \
                                                                                                                \
   /* Single rows (M = 1 layers, the last row of M = 6q + 1): 1x16 of the same  */                              \
   /* packing, instead of six aliased rows.  Bound by weight bandwidth. */                                      \
   static void NAME##_1row(size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,       \
                           size_t cn_stride, size_t a_offset, const void* zero, const qk_gemm_params* params) { \
-    QK_C2_ALIGN32 int16_t abuf[4 * QK_C2_BUF];                                                                 \
+    QK_C2_ALIGN32 int16_t abuf[4 * QK_C2_BUF + QK_C2_SLACK];                                                                 \
     const size_t kcp = qk_round_up(kc, 2);                                                                     \
     const int fits = ks * kcp <= 4 * QK_C2_BUF;                                                                \
     if (fits) {                                                                                                \
@@ -230,7 +258,7 @@ QK_INLINE __m256i qk_c2_fp32(__m256i acc, __m256 vs, __m256 vmax) {
       NAME##_1row(nc, kc, ks, a, w, c, cn_stride, a_offset, zero, params);                                     \
       return;                                                                                                  \
     }                                                                                                          \
-    QK_C2_ALIGN32 int16_t abuf[6 * QK_C2_BUF];                                                                 \
+    QK_C2_ALIGN32 int16_t abuf[6 * QK_C2_BUF + QK_C2_SLACK];                                                                 \
     const size_t kcp = qk_round_up(kc, 2);                                                                     \
     const int fits = ks * kcp <= QK_C2_BUF;                                                                    \
     /* rows >= mr read row mr - 1's buffer and store to row mr - 1's output (same values) */                   \
