@@ -32,3 +32,33 @@ def tile_edges():
                     case(f"{name} conv k={k} n={n} side={side}")
                     got = conv(guarded(xc0, side), out=guarded(np.zeros(wantc.shape, dtype), side))
                     assert np.array_equal(got, wantc), (name, k, n, side)
+
+
+def long_k():
+    """K past the activation stack buffers of the c2 kernels (6x16c2: 1536
+    int16 per row for multi-row tiles, 6144 for single rows), which then widen
+    chunk by chunk: Linear and 3x3 Conv2d (ks * kc past the buffer) with the
+    activations and outputs against guard pages, for every variant."""
+    rng = np.random.default_rng(6)
+    for family, dtype in FAMILIES.items():
+        for name, mr, nr, kr, _, _ in tiles(family):
+            for (m, k, n) in [(mr + 1, 1601, nr + 3), (1, 6203, 9), (2, 3100, nr)]:
+                x, w = data(rng, dtype, (m, k)), data(rng, dtype, (n, k))
+                q = quant_args(rng, dtype, n, MODES[k % 2])
+                lin = qk.Linear(w, None, kernel=name, **q)
+                want = reference.linear(x, w, None, **q)
+                for side in ("after", "before"):
+                    case(f"{name} long-k linear m={m} k={k} n={n} side={side}")
+                    got = lin(guarded(x, side), out=guarded(np.zeros((m, n), dtype), side))
+                    assert np.array_equal(got, want), (name, m, k, n, side)
+            # 3x3 taps: ks * kc = 1629 (multi-row tiles, padding taps) and 6309 (one output pixel)
+            for (hw, kc, pad) in [(4, 181, 1), (3, 701, 0)]:
+                wc = data(rng, dtype, (nr + 1, 3, 3, kc))
+                q = quant_args(rng, dtype, nr + 1, MODES[kc % 2])
+                conv = qk.Conv2d(wc, None, padding=pad, kernel=name, **q)
+                xc = data(rng, dtype, (1, hw, hw, kc))
+                wantc = reference.conv2d(xc, wc, None, padding=pad, **q)
+                for side in ("after", "before"):
+                    case(f"{name} long-k conv kc={kc} side={side}")
+                    got = conv(guarded(xc, side), out=guarded(np.zeros(wantc.shape, dtype), side))
+                    assert np.array_equal(got, wantc), (name, kc, side)

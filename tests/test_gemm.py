@@ -157,6 +157,25 @@ def test_pack_qu8_gemmlowp_taps_by_hand():
     assert packed.tobytes() == want
 
 
+def test_pack_i16_format_by_hand():
+    # format 1 (QK_GEMM_PACK_I16): the same block with each weight as little-endian int16 (w - w_zp), pads 0
+    w = np.array([[[200], [7]]], np.uint8)
+    size = _ext.gemm_packed_bytes(1, 1, 2, 2, 1, "gemmlowp", 1)
+    assert size == _ext.gemm_packed_bytes(1, 1, 2, 2, 1, "gemmlowp") + 2 * 2
+    packed = np.zeros(size, np.uint8)
+    _ext.gemm_pack("qu8_gemm", 2, 1, 1, w.reshape(-1), 1, 1, 2, np.array([5], np.int32), 3, 100, "gemmlowp",
+                   np.zeros(0, np.float32), np.array([1 << 30], np.int32), np.array([7], np.int32), packed, 1)
+    i16 = lambda *v: np.array(v, "<i2").tobytes()
+    assert packed.tobytes() == _i32(-16, 0) + i16(100, 0) + i16(-93, 0) + _i32(1 << 30, 0) + _i32(7, 0)
+    # qs8: weights as given (w_zp = 0), -128 kept, K padding 0
+    ws = np.array([[-128, 127, -1]], np.int8)
+    size = _ext.gemm_packed_bytes(1, 3, 1, 1, 2, "fp32", 1)
+    packed = np.zeros(size, np.uint8)
+    _ext.gemm_pack("qs8_gemm", 1, 2, 1, ws.reshape(-1).view(np.uint8), 1, 3, 1, None, 0, 0, "fp32",
+                   np.array([0.5], np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32), packed, 1)
+    assert packed.tobytes() == _i32(0) + i16(-128, 127, -1, 0) + np.array([0.5], "<f4").tobytes()
+
+
 def test_pack_bias_folding_wraps_modulo_2_32():
     # bias + K*azp*wzp - azp*sum(w) = 2^31 - 1 + 255 * 255 * 1 overflows int32: stored modulo 2^32
     w = np.zeros((1, 1), np.uint8)

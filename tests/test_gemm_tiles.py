@@ -154,6 +154,12 @@ def test_guard_pages():
     assert run_cases("guard_cases_gemm_tiles", "tile_edges") > 0
 
 
+def test_guard_pages_long_k():
+    """K (and ks * kc) past the c2 kernels' activation stack buffers, where they
+    widen chunk by chunk: still exact and within the given buffers."""
+    assert run_cases("guard_cases_gemm_tiles", "long_k") >= 2 * 5 * len(tiles("qs8_gemm"))
+
+
 def test_arm_variants_registered():
     """On Arm the NEON variants are present (and run) whenever the CPU has the ISA."""
     info = qk.cpu_info()

@@ -14,6 +14,13 @@ QK_INLINE uint8_t* put_i32(uint8_t* p, int64_t v) {
   return p + sizeof x;
 }
 
+QK_INLINE uint8_t* put_i16(uint8_t* p, int32_t v) {
+  const uint16_t x = (uint16_t) (int16_t) v; /* |v| <= 255; stored little-endian */
+  p[0] = (uint8_t) x;
+  p[1] = (uint8_t) (x >> 8);
+  return p + 2;
+}
+
 QK_INLINE uint8_t* put_f32(uint8_t* p, float v) {
   memcpy(p, &v, sizeof v);
   return p + sizeof v;
@@ -66,7 +73,12 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
         for (size_t j = 0; j < nr; j++) {
           for (size_t i = 0; i < kr; i++) {
             const size_t k = k0 + i;
-            out = put_weight(out, format, (j < nb && k < kc) ? w[(n0 + j) * k_total + t * kc + k] : pad, i);
+            const uint8_t byte = (j < nb && k < kc) ? w[(n0 + j) * k_total + t * kc + k] : pad;
+            if (format == QK_GEMM_PACK_I16) { /* (w - w_zp) as int16; pad -> 0 */
+              out = put_i16(out, (is_signed ? (int32_t) (int8_t) byte : (int32_t) byte) - w_zero_point);
+              continue;
+            }
+            out = put_weight(out, format, byte, i);
           }
         }
       }

@@ -131,6 +131,11 @@ QK_INLINE const uint8_t* qk_gemm_row(const void* p, const void* zero, size_t a_o
  * encoding of the weight bytes, and handle them in csrc/pack/gemm.c. */
 enum qk_gemm_pack {
   QK_GEMM_PACK_I8 = 0, /* the layout above: one byte per weight, as given */
+  /* int16 per weight, little-endian, value (w - w_zp): int8 (qs8) or uint8
+   * (qu8) read as a number minus the weight zero point, so -128..127 (qs8) or
+   * -255..255 (qu8); padding positions hold 0.  Lets AVX2 kernels feed the
+   * weights to vpmaddwd as loaded (no per-call widening, no w_zp). */
+  QK_GEMM_PACK_I16 = 1,
   QK_GEMM_PACK_COUNT
 };
 
@@ -138,6 +143,7 @@ enum qk_gemm_pack {
 QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
   switch (pack) {
     case QK_GEMM_PACK_I8: return 1;
+    case QK_GEMM_PACK_I16: return 2;
     default: return 0;
   }
 }
@@ -201,6 +207,8 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_6x16c2__avx2)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_6x16c2__avx2)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x4c16__neon)
