@@ -157,6 +157,43 @@ def test_pack_qu8_gemmlowp_taps_by_hand():
     assert packed.tobytes() == want
 
 
+# enum qk_gemm_pack in gemm.h
+PACK_I8, PACK_I8_HI_NOT = 0, 1
+
+
+def test_pack_i8_hi_not_complements_upper_halves(rng):
+    """Format I8_HI_NOT = I8 with positions i % 16 >= 8 of every kr group
+    stored complemented, padding included (qs8 pad 0 -> 0xFF); bias and
+    scales unchanged."""
+    n, kc, nr, kr = 3, 20, 2, 16
+    w = rng.integers(-128, 128, (n, kc), dtype=np.int8)
+    bias = rng.integers(-1000, 1000, n, dtype=np.int32)
+    scale = np.array([0.5, 0.25, 2.0], np.float32)
+    size = _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_I8_HI_NOT)
+    assert size == _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_I8)
+    plain, hinot = np.zeros(size, np.uint8), np.zeros(size, np.uint8)
+    for fmt, out in [(PACK_I8, plain), (PACK_I8_HI_NOT, hinot)]:
+        _ext.gemm_pack("qs8_gemm", nr, kr, 1, w.reshape(-1).view(np.uint8), n, kc, 1, bias, 3, 0, "fp32", scale,
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), out, fmt)
+    block = size // 2
+    weights = nr * 32  # nr channels x 32 bytes (kc padded to 2 * kr)
+    for blk in range(2):
+        p, h = plain[blk * block:(blk + 1) * block], hinot[blk * block:(blk + 1) * block]
+        assert h[:4 * nr].tobytes() == p[:4 * nr].tobytes()  # bias
+        assert h[4 * nr + weights:].tobytes() == p[4 * nr + weights:].tobytes()  # scales
+        wp, wh = p[4 * nr:4 * nr + weights], h[4 * nr:4 * nr + weights]
+        pos = np.arange(weights) % 16  # position in the group (kr = 16)
+        assert np.array_equal(wh[pos < 8], wp[pos < 8])
+        assert np.array_equal(wh[pos >= 8], ~wp[pos >= 8])
+    # the padding of channel 3 (block 1, second channel) and of k >= 20: 0 low, 0xFF high
+    wh = hinot[block + 4 * nr:block + 4 * nr + weights].reshape(2, nr, 16)  # [kb][channel][16]
+    assert (wh[:, 1, :8] == 0).all() and (wh[:, 1, 8:] == 0xFF).all()
+    assert (wh[1, 0, 4:8] == 0).all() and (wh[1, 0, 8:] == 0xFF).all()
+    with pytest.raises(ValueError):  # defined for kr multiple of 16 only
+        _ext.gemm_pack("qs8_gemm", 4, 8, 1, w.reshape(-1).view(np.uint8), n, kc, 1, bias, 3, 0, "fp32", scale,
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(4096, np.uint8), PACK_I8_HI_NOT)
+
+
 def test_pack_bias_folding_wraps_modulo_2_32():
     # bias + K*azp*wzp - azp*sum(w) = 2^31 - 1 + 255 * 255 * 1 overflows int32: stored modulo 2^32
     w = np.zeros((1, 1), np.uint8)

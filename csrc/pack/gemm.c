@@ -23,8 +23,10 @@ QK_INLINE uint8_t* put_f32(uint8_t* p, float v) {
  * the weight as given (int8 or uint8 bits, or the padding value); `i` its
  * position in its kr group, for formats that encode positions differently. */
 QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t i) {
-  (void) i;
   switch (format) {
+    case QK_GEMM_PACK_I8_HI_NOT: /* upper 8 of every 16 positions complemented */
+      *p = (i % 16) >= 8 ? (uint8_t) ~byte : byte;
+      return p + 1;
     default: /* QK_GEMM_PACK_I8 */
       *p = byte;
       return p + 1;
@@ -39,6 +41,7 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
                 void* packed) {
   if (nr == 0 || kr == 0 || sr != 1) return -1;
   if (qk_gemm_pack_weight_bytes(format) == 0) return -1;
+  if (format == QK_GEMM_PACK_I8_HI_NOT && kr % 16 != 0) return -1;
   if (requantization != QK_REQUANT_FP32 && requantization != QK_REQUANT_GEMMLOWP) return -1;
   if (requantization == QK_REQUANT_FP32 && scale == NULL) return -1;
   if (requantization == QK_REQUANT_GEMMLOWP && (multiplier == NULL || shift == NULL)) return -1;

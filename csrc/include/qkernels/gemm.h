@@ -131,6 +131,17 @@ QK_INLINE const uint8_t* qk_gemm_row(const void* p, const void* zero, size_t a_o
  * encoding of the weight bytes, and handle them in csrc/pack/gemm.c. */
 enum qk_gemm_pack {
   QK_GEMM_PACK_I8 = 0, /* the layout above: one byte per weight, as given */
+  /* QK_GEMM_PACK_I8_HI_NOT: the layout above (one byte per weight), but in
+   * every 16 consecutive positions i of a kr group (kr a multiple of 16) the
+   * upper 8 (i % 16 >= 8) hold the bitwise complement ~b of the byte b the
+   * I8 layout has there, padding included: a qs8 pad 0 is stored as 0xFF
+   * (= ~0 = -1).  For int8, ~w = -w - 1, which is what the exact pair
+   * products of gemm-c16-neon.inc multiply the high half by
+   * (a0*w0 + a1*w1 = a0*w0 - a1*(~w1) - a1); storing it saves one mvn per
+   * weight register per k step.  Padded positions still add nothing: their
+   * activations are 0 (kernels zero-fill K tails), so -a1*(~pad) = 0 and the
+   * row-sum correction -a1 is 0 there too. */
+  QK_GEMM_PACK_I8_HI_NOT,
   QK_GEMM_PACK_COUNT
 };
 
@@ -138,6 +149,7 @@ enum qk_gemm_pack {
 QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
   switch (pack) {
     case QK_GEMM_PACK_I8: return 1;
+    case QK_GEMM_PACK_I8_HI_NOT: return 1;
     default: return 0;
   }
 }
