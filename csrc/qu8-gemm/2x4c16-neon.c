@@ -7,8 +7,10 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a7  1.005 0.472 0.555 0.345 0.331 0.362 0.375
- *   (the 4x8 lane-MLAL kernel: 0.689 0.471 0.511 0.422 0.442 0.456 1.658) */
+ *   cortex-a7  0.708 0.436 0.491 0.324 0.312 0.336 0.344
+ *   (before the small-K path, the started accumulators and the 32-byte
+ *    weight loads: 1.005 0.472 0.555 0.345 0.331 0.362 0.375;
+ *    the 4x8 lane-MLAL kernel: 0.689 0.471 0.511 0.422 0.442 0.456 1.658) */
 #if defined(__arm__) && !defined(__aarch64__)
 #define QK_NAME qu8_gemm_ukernel_2x4c16__neon
 #define QK_MR 2

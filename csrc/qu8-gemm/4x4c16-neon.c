@@ -11,8 +11,10 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a72  0.630 0.366 0.404 0.299 0.292 0.307 0.356
- *   (the 4x8 lane-MLAL kernel: 0.513 0.388 0.410 0.359 0.377 0.385 1.416) */
+ *   cortex-a72  0.491 0.361 0.380 0.297 0.290 0.302 0.353
+ *   (before the small-K path and the started accumulators:
+ *                0.630 0.366 0.404 0.299 0.292 0.307 0.356;
+ *    the 4x8 lane-MLAL kernel: 0.513 0.388 0.410 0.359 0.377 0.385 1.416) */
 #if defined(__aarch64__)
 #define QK_NAME qu8_gemm_ukernel_4x4c16__neon
 #define QK_MR 4
