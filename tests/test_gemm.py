@@ -158,7 +158,7 @@ def test_pack_qu8_gemmlowp_taps_by_hand():
 
 
 # enum qk_gemm_pack in gemm.h
-PACK_I8, PACK_I8_HI_NOT = 0, 1
+PACK_I8, PACK_I8_HI_NOT, PACK_U8_FLIP_HI_NOT = 0, 1, 2
 
 
 def test_pack_i8_hi_not_complements_upper_halves(rng):
@@ -192,6 +192,27 @@ def test_pack_i8_hi_not_complements_upper_halves(rng):
     with pytest.raises(ValueError):  # defined for kr multiple of 16 only
         _ext.gemm_pack("qs8_gemm", 4, 8, 1, w.reshape(-1).view(np.uint8), n, kc, 1, bias, 3, 0, "fp32", scale,
                        np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(4096, np.uint8), PACK_I8_HI_NOT)
+
+
+def test_pack_u8_flip_hi_not_by_hand():
+    """Format U8_FLIP_HI_NOT (qu8): bytes w ^ 0x80, upper 8 of every 16 then
+    complemented; padding is w' = 0 (0x00 / 0xFF), not w_zp; the bias is
+    folded with (128 - a_zp): bias + (128 - azp) * sum_k (w - wzp)."""
+    n, kc, nr, kr = 1, 10, 2, 16
+    w = np.array([[0, 255, 128, 1, 2, 3, 4, 5, 200, 100]], np.uint8)
+    bias, azp, wzp = np.array([7], np.int32), 3, 100
+    size = _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_U8_FLIP_HI_NOT)
+    packed = np.full(size, 0xEE, np.uint8)
+    _ext.gemm_pack("qu8_gemm", nr, kr, 1, w.reshape(-1), n, kc, 1, bias, azp, wzp, "fp32", np.ones(1, np.float32),
+                   np.zeros(0, np.int32), np.zeros(0, np.int32), packed, PACK_U8_FLIP_HI_NOT)
+    folded = 7 + (128 - azp) * int((w.astype(np.int64) - wzp).sum())
+    flip = [int(v) ^ 0x80 for v in w[0]] + [0] * 6  # k = 10..15 padding: w' = 0
+    ch0 = bytes(flip[:8]) + bytes((~x) & 0xFF for x in flip[8:])
+    ch1 = bytes(8) + bytes([0xFF] * 8)  # pad channel
+    assert packed.tobytes() == _i32(folded, 0) + ch0 + ch1 + _f32(1.0, 1.0)
+    with pytest.raises(ValueError):  # qu8 only
+        _ext.gemm_pack("qs8_gemm", nr, kr, 1, w.reshape(-1), n, kc, 1, bias, azp, 0, "fp32", np.ones(1, np.float32),
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(size, np.uint8), PACK_U8_FLIP_HI_NOT)
 
 
 def test_pack_bias_folding_wraps_modulo_2_32():

@@ -27,6 +27,9 @@ QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t 
     case QK_GEMM_PACK_I8_HI_NOT: /* upper 8 of every 16 positions complemented */
       *p = (i % 16) >= 8 ? (uint8_t) ~byte : byte;
       return p + 1;
+    case QK_GEMM_PACK_U8_FLIP_HI_NOT: /* w - 128, then as I8_HI_NOT */
+      *p = (uint8_t) ((i % 16) >= 8 ? ~(byte ^ 0x80) : (byte ^ 0x80));
+      return p + 1;
     default: /* QK_GEMM_PACK_I8 */
       *p = byte;
       return p + 1;
@@ -41,13 +44,16 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
                 void* packed) {
   if (nr == 0 || kr == 0 || sr != 1) return -1;
   if (qk_gemm_pack_weight_bytes(format) == 0) return -1;
-  if (format == QK_GEMM_PACK_I8_HI_NOT && kr % 16 != 0) return -1;
+  if ((format == QK_GEMM_PACK_I8_HI_NOT || format == QK_GEMM_PACK_U8_FLIP_HI_NOT) && kr % 16 != 0) return -1;
+  if (format == QK_GEMM_PACK_U8_FLIP_HI_NOT && is_signed) return -1;
+  /* U8_FLIP_HI_NOT: pad with 128 (w' = 0) and fold the bias with 128 - a_zp */
+  const int flip = format == QK_GEMM_PACK_U8_FLIP_HI_NOT;
   if (requantization != QK_REQUANT_FP32 && requantization != QK_REQUANT_GEMMLOWP) return -1;
   if (requantization == QK_REQUANT_FP32 && scale == NULL) return -1;
   if (requantization == QK_REQUANT_GEMMLOWP && (multiplier == NULL || shift == NULL)) return -1;
   const size_t kc_padded = qk_round_up(kc, kr);
   const size_t k_total = ks * kc;
-  const uint8_t pad = (uint8_t) w_zero_point; /* qs8: 0 */
+  const uint8_t pad = flip ? 0x80 : (uint8_t) w_zero_point; /* qs8: 0 */
   uint8_t* out = (uint8_t*) packed;
   for (size_t n0 = 0; n0 < n; n0 += nr) {
     const size_t nb = QK_MIN((size_t) nr, n - n0);
@@ -59,7 +65,7 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
         int64_t sum = 0;
         for (size_t k = 0; k < k_total; k++) sum += is_signed ? (int64_t) (int8_t) row[k] : (int64_t) row[k];
         sum -= (int64_t) k_total * w_zero_point;
-        b = (bias != NULL ? bias[n0 + j] : 0) - (int64_t) a_zero_point * sum;
+        b = (bias != NULL ? bias[n0 + j] : 0) + (int64_t) ((flip ? 128 : 0) - a_zero_point) * sum;
       }
       out = put_i32(out, b);
     }
