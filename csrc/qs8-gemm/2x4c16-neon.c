@@ -14,7 +14,7 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a7  0.676 0.377 0.436 0.263 0.250 0.275 0.281
+ *   cortex-a7  0.678 0.377 0.436 0.263 0.250 0.275 0.281
  *   (format I8 with a mvn per weight register, 16-byte weight loads, no
  *    small-K path: 0.988 0.441 0.526 0.314 0.300 0.331 0.374;
  *    QNNPACK's armv7 asm 4x8: 0.517 0.380 0.413 0.358 0.377 0.386 1.419;
