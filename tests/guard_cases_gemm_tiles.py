@@ -15,8 +15,10 @@ def tile_edges():
     rng = np.random.default_rng(5)
     for family, dtype in FAMILIES.items():
         for name, mr, nr, kr, _, _ in tiles(family):
+            # K = 16 and 32: whole-register activation loads of the c16 kernels' small-K path
             for (m, k, n) in [(1, 1, 1), (mr, 3, nr + 1), (mr + 1, 17, 2 * nr - 1), (2 * mr - 1, 37, nr + 5),
-                              (1, 2 * max(kr, 8) + 7, 3), (mr - 1 or 1, 24, nr // 2 or 1)]:
+                              (1, 2 * max(kr, 8) + 7, 3), (mr - 1 or 1, 24, nr // 2 or 1),
+                              (mr, 32, nr + 2), (mr + 1, 16, nr)]:
                 x, w = data(rng, dtype, (m, k)), data(rng, dtype, (n, k))
                 q = quant_args(rng, dtype, n, MODES[k % 2])
                 lin = qk.Linear(w, None, kernel=name, **q)

@@ -157,22 +157,80 @@ def test_pack_qu8_gemmlowp_taps_by_hand():
     assert packed.tobytes() == want
 
 
+# enum qk_gemm_pack in gemm.h
+PACK_I8, PACK_I16, PACK_I8_HI_NOT, PACK_U8_FLIP_HI_NOT = 0, 1, 2, 3
+
+
+def test_pack_i8_hi_not_complements_upper_halves(rng):
+    """Format I8_HI_NOT = I8 with positions i % 16 >= 8 of every kr group
+    stored complemented, padding included (qs8 pad 0 -> 0xFF); bias and
+    scales unchanged."""
+    n, kc, nr, kr = 3, 20, 2, 16
+    w = rng.integers(-128, 128, (n, kc), dtype=np.int8)
+    bias = rng.integers(-1000, 1000, n, dtype=np.int32)
+    scale = np.array([0.5, 0.25, 2.0], np.float32)
+    size = _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_I8_HI_NOT)
+    assert size == _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_I8)
+    plain, hinot = np.zeros(size, np.uint8), np.zeros(size, np.uint8)
+    for fmt, out in [(PACK_I8, plain), (PACK_I8_HI_NOT, hinot)]:
+        _ext.gemm_pack("qs8_gemm", nr, kr, 1, w.reshape(-1).view(np.uint8), n, kc, 1, bias, 3, 0, "fp32", scale,
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), out, fmt)
+    block = size // 2
+    weights = nr * 32  # nr channels x 32 bytes (kc padded to 2 * kr)
+    for blk in range(2):
+        p, h = plain[blk * block:(blk + 1) * block], hinot[blk * block:(blk + 1) * block]
+        assert h[:4 * nr].tobytes() == p[:4 * nr].tobytes()  # bias
+        assert h[4 * nr + weights:].tobytes() == p[4 * nr + weights:].tobytes()  # scales
+        wp, wh = p[4 * nr:4 * nr + weights], h[4 * nr:4 * nr + weights]
+        pos = np.arange(weights) % 16  # position in the group (kr = 16)
+        assert np.array_equal(wh[pos < 8], wp[pos < 8])
+        assert np.array_equal(wh[pos >= 8], ~wp[pos >= 8])
+    # the padding of channel 3 (block 1, second channel) and of k >= 20: 0 low, 0xFF high
+    wh = hinot[block + 4 * nr:block + 4 * nr + weights].reshape(2, nr, 16)  # [kb][channel][16]
+    assert (wh[:, 1, :8] == 0).all() and (wh[:, 1, 8:] == 0xFF).all()
+    assert (wh[1, 0, 4:8] == 0).all() and (wh[1, 0, 8:] == 0xFF).all()
+    with pytest.raises(ValueError):  # defined for kr multiple of 16 only
+        _ext.gemm_pack("qs8_gemm", 4, 8, 1, w.reshape(-1).view(np.uint8), n, kc, 1, bias, 3, 0, "fp32", scale,
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(4096, np.uint8), PACK_I8_HI_NOT)
+
+
+def test_pack_u8_flip_hi_not_by_hand():
+    """Format U8_FLIP_HI_NOT (qu8): bytes w ^ 0x80, upper 8 of every 16 then
+    complemented; padding is w' = 0 (0x00 / 0xFF), not w_zp; the bias is
+    folded with (128 - a_zp): bias + (128 - azp) * sum_k (w - wzp)."""
+    n, kc, nr, kr = 1, 10, 2, 16
+    w = np.array([[0, 255, 128, 1, 2, 3, 4, 5, 200, 100]], np.uint8)
+    bias, azp, wzp = np.array([7], np.int32), 3, 100
+    size = _ext.gemm_packed_bytes(n, kc, 1, nr, kr, "fp32", PACK_U8_FLIP_HI_NOT)
+    packed = np.full(size, 0xEE, np.uint8)
+    _ext.gemm_pack("qu8_gemm", nr, kr, 1, w.reshape(-1), n, kc, 1, bias, azp, wzp, "fp32", np.ones(1, np.float32),
+                   np.zeros(0, np.int32), np.zeros(0, np.int32), packed, PACK_U8_FLIP_HI_NOT)
+    folded = 7 + (128 - azp) * int((w.astype(np.int64) - wzp).sum())
+    flip = [int(v) ^ 0x80 for v in w[0]] + [0] * 6  # k = 10..15 padding: w' = 0
+    ch0 = bytes(flip[:8]) + bytes((~x) & 0xFF for x in flip[8:])
+    ch1 = bytes(8) + bytes([0xFF] * 8)  # pad channel
+    assert packed.tobytes() == _i32(folded, 0) + ch0 + ch1 + _f32(1.0, 1.0)
+    with pytest.raises(ValueError):  # qu8 only
+        _ext.gemm_pack("qs8_gemm", nr, kr, 1, w.reshape(-1), n, kc, 1, bias, azp, 0, "fp32", np.ones(1, np.float32),
+                       np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(size, np.uint8), PACK_U8_FLIP_HI_NOT)
+
+
 def test_pack_i16_format_by_hand():
     # format 1 (QK_GEMM_PACK_I16): the same block with each weight as little-endian int16 (w - w_zp), pads 0
     w = np.array([[[200], [7]]], np.uint8)
-    size = _ext.gemm_packed_bytes(1, 1, 2, 2, 1, "gemmlowp", 1)
+    size = _ext.gemm_packed_bytes(1, 1, 2, 2, 1, "gemmlowp", PACK_I16)
     assert size == _ext.gemm_packed_bytes(1, 1, 2, 2, 1, "gemmlowp") + 2 * 2
     packed = np.zeros(size, np.uint8)
     _ext.gemm_pack("qu8_gemm", 2, 1, 1, w.reshape(-1), 1, 1, 2, np.array([5], np.int32), 3, 100, "gemmlowp",
-                   np.zeros(0, np.float32), np.array([1 << 30], np.int32), np.array([7], np.int32), packed, 1)
+                   np.zeros(0, np.float32), np.array([1 << 30], np.int32), np.array([7], np.int32), packed, PACK_I16)
     i16 = lambda *v: np.array(v, "<i2").tobytes()
     assert packed.tobytes() == _i32(-16, 0) + i16(100, 0) + i16(-93, 0) + _i32(1 << 30, 0) + _i32(7, 0)
     # qs8: weights as given (w_zp = 0), -128 kept, K padding 0
     ws = np.array([[-128, 127, -1]], np.int8)
-    size = _ext.gemm_packed_bytes(1, 3, 1, 1, 2, "fp32", 1)
+    size = _ext.gemm_packed_bytes(1, 3, 1, 1, 2, "fp32", PACK_I16)
     packed = np.zeros(size, np.uint8)
     _ext.gemm_pack("qs8_gemm", 1, 2, 1, ws.reshape(-1).view(np.uint8), 1, 3, 1, None, 0, 0, "fp32",
-                   np.array([0.5], np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32), packed, 1)
+                   np.array([0.5], np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32), packed, PACK_I16)
     assert packed.tobytes() == _i32(0) + i16(-128, 127, -1, 0) + np.array([0.5], "<f4").tobytes()
 
 

@@ -29,9 +29,17 @@ QK_INLINE uint8_t* put_f32(uint8_t* p, float v) {
 /* Store one weight in packed format `format` (enum qk_gemm_pack).  `byte` is
  * the weight as given (int8 or uint8 bits, or the padding value); `i` its
  * position in its kr group, for formats that encode positions differently. */
-QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t i) {
-  (void) i;
+QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t i, int is_signed,
+                              int32_t w_zero_point) {
   switch (format) {
+    case QK_GEMM_PACK_I16: /* (w - w_zp) as int16; the pad byte (w_zp) -> 0 */
+      return put_i16(p, (is_signed ? (int32_t) (int8_t) byte : (int32_t) byte) - w_zero_point);
+    case QK_GEMM_PACK_I8_HI_NOT: /* upper 8 of every 16 positions complemented */
+      *p = (i % 16) >= 8 ? (uint8_t) ~byte : byte;
+      return p + 1;
+    case QK_GEMM_PACK_U8_FLIP_HI_NOT: /* w - 128, then as I8_HI_NOT */
+      *p = (uint8_t) ((i % 16) >= 8 ? ~(byte ^ 0x80) : (byte ^ 0x80));
+      return p + 1;
     default: /* QK_GEMM_PACK_I8 */
       *p = byte;
       return p + 1;
@@ -46,12 +54,16 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
                 void* packed) {
   if (nr == 0 || kr == 0 || sr != 1) return -1;
   if (qk_gemm_pack_weight_bytes(format) == 0) return -1;
+  if ((format == QK_GEMM_PACK_I8_HI_NOT || format == QK_GEMM_PACK_U8_FLIP_HI_NOT) && kr % 16 != 0) return -1;
+  if (format == QK_GEMM_PACK_U8_FLIP_HI_NOT && is_signed) return -1;
+  /* U8_FLIP_HI_NOT: pad with 128 (w' = 0) and fold the bias with 128 - a_zp */
+  const int flip = format == QK_GEMM_PACK_U8_FLIP_HI_NOT;
   if (requantization != QK_REQUANT_FP32 && requantization != QK_REQUANT_GEMMLOWP) return -1;
   if (requantization == QK_REQUANT_FP32 && scale == NULL) return -1;
   if (requantization == QK_REQUANT_GEMMLOWP && (multiplier == NULL || shift == NULL)) return -1;
   const size_t kc_padded = qk_round_up(kc, kr);
   const size_t k_total = ks * kc;
-  const uint8_t pad = (uint8_t) w_zero_point; /* qs8: 0 */
+  const uint8_t pad = flip ? 0x80 : (uint8_t) w_zero_point; /* qs8: 0 */
   uint8_t* out = (uint8_t*) packed;
   for (size_t n0 = 0; n0 < n; n0 += nr) {
     const size_t nb = QK_MIN((size_t) nr, n - n0);
@@ -63,7 +75,7 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
         int64_t sum = 0;
         for (size_t k = 0; k < k_total; k++) sum += is_signed ? (int64_t) (int8_t) row[k] : (int64_t) row[k];
         sum -= (int64_t) k_total * w_zero_point;
-        b = (bias != NULL ? bias[n0 + j] : 0) - (int64_t) a_zero_point * sum;
+        b = (bias != NULL ? bias[n0 + j] : 0) + (int64_t) ((flip ? 128 : 0) - a_zero_point) * sum;
       }
       out = put_i32(out, b);
     }
@@ -74,11 +86,7 @@ static int pack(size_t n, size_t kc, size_t ks, uint32_t nr, uint32_t kr, uint32
           for (size_t i = 0; i < kr; i++) {
             const size_t k = k0 + i;
             const uint8_t byte = (j < nb && k < kc) ? w[(n0 + j) * k_total + t * kc + k] : pad;
-            if (format == QK_GEMM_PACK_I16) { /* (w - w_zp) as int16; pad -> 0 */
-              out = put_i16(out, (is_signed ? (int32_t) (int8_t) byte : (int32_t) byte) - w_zero_point);
-              continue;
-            }
-            out = put_weight(out, format, byte, i);
+            out = put_weight(out, format, byte, i, is_signed, w_zero_point);
           }
         }
       }

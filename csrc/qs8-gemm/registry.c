@@ -18,10 +18,10 @@ static const qk_ukernel qs8_gemm_variants[] = {
     QK_UKERNEL(qs8_gemm_ukernel_3x4c8__sse41, QK_ISA_SSE41, 3, 4, 8, 1),
 #endif
 #if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
-    QK_UKERNEL(qs8_gemm_ukernel_4x4c16__neon, QK_ISA_NEON, 4, 4, 16, 1),
+    QK_UKERNEL_PACK(qs8_gemm_ukernel_4x4c16__neon, QK_ISA_NEON, 4, 4, 16, 1, QK_GEMM_PACK_I8_HI_NOT),
 #endif
 #if defined(QK_ARCH_ARMV7) && defined(QK_BUILD_NEON)
-    QK_UKERNEL(qs8_gemm_ukernel_2x4c16__neon, QK_ISA_NEON, 2, 4, 16, 1),
+    QK_UKERNEL_PACK(qs8_gemm_ukernel_2x4c16__neon, QK_ISA_NEON, 2, 4, 16, 1, QK_GEMM_PACK_I8_HI_NOT),
 #endif
 #if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
     QK_UKERNEL(qs8_gemm_ukernel_4x8__neon, QK_ISA_NEON, 4, 8, 1, 1),

@@ -47,7 +47,8 @@
  * format (registry QK_UKERNEL_PACK) when it wants the weights pre-transformed
  * once at pack time instead of on every call; each format is documented at
  * its enum value and differs from QK_GEMM_PACK_I8 only in the weight bytes
- * (element size / encoding); bias and requantization data stay as above.
+ * (element size / encoding); bias and requantization data stay as above
+ * unless the enum value says otherwise.
  *
  * Padding: input channels kb*kr+i >= kc, and channels n >= N (pad columns of
  * the last block), hold the value that contributes nothing: 0 (qs8) or
@@ -136,6 +137,30 @@ enum qk_gemm_pack {
    * -255..255 (qu8); padding positions hold 0.  Lets AVX2 kernels feed the
    * weights to vpmaddwd as loaded (no per-call widening, no w_zp). */
   QK_GEMM_PACK_I16 = 1,
+  /* QK_GEMM_PACK_I8_HI_NOT: the layout above (one byte per weight), but in
+   * every 16 consecutive positions i of a kr group (kr a multiple of 16) the
+   * upper 8 (i % 16 >= 8) hold the bitwise complement ~b of the byte b the
+   * I8 layout has there, padding included: a qs8 pad 0 is stored as 0xFF
+   * (= ~0 = -1).  For int8, ~w = -w - 1, which is what the exact pair
+   * products of gemm-c16-neon.inc multiply the high half by
+   * (a0*w0 + a1*w1 = a0*w0 - a1*(~w1) - a1); storing it saves one mvn per
+   * weight register per k step.  Padded positions still add nothing: their
+   * activations are 0 (kernels zero-fill K tails), so -a1*(~pad) = 0 and the
+   * row-sum correction -a1 is 0 there too. */
+  QK_GEMM_PACK_I8_HI_NOT = 2,
+  /* QK_GEMM_PACK_U8_FLIP_HI_NOT (qu8 only): the weights as int8 w' = w - 128
+   * (byte w ^ 0x80), then encoded as QK_GEMM_PACK_I8_HI_NOT (upper 8 of every
+   * 16 complemented).  Padding positions hold w' = 0 (byte 0x00, upper half
+   * 0xFF), not w_zp.  The bias is folded with (128 - a_zp) instead of -a_zp:
+   *   packed_bias[n] = bias[n] + (128 - a_zp) * sum_k (w[n][k] - w_zp)
+   * (pad channels 0).  With a' = a - 128 the kernel computes
+   *   sum a*(w - w_zp) = sum a'*w' + (128 - w_zp) * sum a' + 128 * sum (w - w_zp)
+   * exactly with the signed pair products of gemm-c16-neon.inc; the last
+   * term is the bias's.  Padded positions: a'*0 = 0 in the low half; in a
+   * computed high half a zero-filled activation becomes a' = -128 and
+   * -a'*(~0) = -128 is cancelled by the row correction, which counts the
+   * same lanes. */
+  QK_GEMM_PACK_U8_FLIP_HI_NOT = 3,
   QK_GEMM_PACK_COUNT
 };
 
@@ -144,6 +169,8 @@ QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
   switch (pack) {
     case QK_GEMM_PACK_I8: return 1;
     case QK_GEMM_PACK_I16: return 2;
+    case QK_GEMM_PACK_I8_HI_NOT: return 1;
+    case QK_GEMM_PACK_U8_FLIP_HI_NOT: return 1;
     default: return 0;
   }
 }
