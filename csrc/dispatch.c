@@ -111,7 +111,9 @@ static void detect_x86(int* d) {
   /* AVX-512 VNNI level: F (EBX 16), DQ (17), BW (30), VL (31) and
    * AVX512_VNNI (ECX 11), and the OS must also save the opmask and both
    * halves of the ZMM file (XCR0 bits 5, 6, 7 besides SSE/AVX 1, 2): a
-   * kernel may be pre-empted with live k/zmm registers. */
+   * kernel may be pre-empted with live k/zmm registers.  (macOS enables ZMM
+   * state lazily, so XCR0 may not show it there: the level is then simply
+   * not detected and AVX2 runs.) */
   const unsigned avx512_ebx = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
   d[QK_ISA_AVX512VNNI] = d[QK_ISA_AVX2] && (ebx & avx512_ebx) == avx512_ebx && ((ecx >> 11) & 1) &&
                          (xcr0 & 0xE6) == 0xE6;
