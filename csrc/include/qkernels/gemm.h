@@ -134,8 +134,10 @@ enum qk_gemm_pack {
   /* avx512vnni: one byte per weight, the byte as given XOR 0x80 (padding
    * too): qs8 w + 128 as uint8, qu8 w - 128 as int8, so vpdpbusd gets one
    * unsigned and one signed operand.  Bias unchanged; the kernels add the
-   * 128 * sum_k a term themselves (gemm-8x32c4-avx512vnni.inc). */
-  QK_GEMM_PACK_X80,
+   * 128 * sum_k a term themselves (gemm-8x32c4-avx512vnni.inc).  Explicit
+   * value: 1-3 are taken by formats of other branches (I16, I8_HI_NOT,
+   * U8_FLIP_HI_NOT) being merged. */
+  QK_GEMM_PACK_X80 = 4,
   QK_GEMM_PACK_COUNT
 };
 
