@@ -174,3 +174,23 @@ def test_arm_variants_registered():
             assert any(v.endswith("__neondot") for v in names), names
         if info["features"].get("neoni8mm") and info["arch"] == "aarch64":
             assert any(v.endswith("__neoni8mm") for v in names), names
+
+
+def test_x86_avx512vnni_variants_registered():
+    """Where the CPU has AVX-512 VNNI (and the cap allows it) the vpdpbusd
+    variants run first, with their own tile and packed format; elsewhere they
+    are never offered.  (A compiler without AVX-512 VNNI drops the level at
+    build time; this test then fails on such a CPU, which is the point: the
+    build lost its fastest kernels.)"""
+    info = qk.cpu_info()
+    levels = _ext.isa_levels()
+    allowed = "avx512vnni" in levels and levels.index(info["isa_cap"]) >= levels.index("avx512vnni")
+    for family in FAMILIES:
+        names = _ext.variants(family)
+        vnni = [v for v in names if v.endswith("__avx512vnni")]
+        if not (info["arch"] == "x86_64" and allowed and info["features"]["avx512vnni"]):
+            assert vnni == [], names
+            continue
+        assert names[0] == family.split("_")[0] + "_gemm_ukernel_8x32c4__avx512vnni", names
+        _, mr, nr, kr, sr, fmt = _ext.gemm_variant_tile(family, names[0])
+        assert (mr, nr, kr, sr) == (8, 32, 4, 1) and fmt != 0

@@ -40,6 +40,9 @@ QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t 
     case QK_GEMM_PACK_U8_FLIP_HI_NOT: /* w - 128, then as I8_HI_NOT */
       *p = (uint8_t) ((i % 16) >= 8 ? ~(byte ^ 0x80) : (byte ^ 0x80));
       return p + 1;
+    case QK_GEMM_PACK_X80:
+      *p = (uint8_t) (byte ^ 0x80u);
+      return p + 1;
     default: /* QK_GEMM_PACK_I8 */
       *p = byte;
       return p + 1;

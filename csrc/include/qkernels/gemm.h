@@ -161,6 +161,11 @@ enum qk_gemm_pack {
    * -a'*(~0) = -128 is cancelled by the row correction, which counts the
    * same lanes. */
   QK_GEMM_PACK_U8_FLIP_HI_NOT = 3,
+  /* avx512vnni: one byte per weight, the byte as given XOR 0x80 (padding
+   * too): qs8 w + 128 as uint8, qu8 w - 128 as int8, so vpdpbusd gets one
+   * unsigned and one signed operand.  Bias unchanged; the kernels add the
+   * 128 * sum_k a term themselves (gemm-8x32c4-avx512vnni.inc). */
+  QK_GEMM_PACK_X80 = 4,
   QK_GEMM_PACK_COUNT
 };
 
@@ -171,6 +176,7 @@ QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
     case QK_GEMM_PACK_I16: return 2;
     case QK_GEMM_PACK_I8_HI_NOT: return 1;
     case QK_GEMM_PACK_U8_FLIP_HI_NOT: return 1;
+    case QK_GEMM_PACK_X80: return 1;
     default: return 0;
   }
 }
@@ -236,6 +242,8 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_6x16c2__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_6x16c2__avx2)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_8x32c4__avx512vnni)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_8x32c4__avx512vnni)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x4c16__neon)
