@@ -82,18 +82,3 @@ def indirection(h, w, c, kh, kw, stride, dilation, pads, oh, ow, mr, base, zero)
         ptr = np.concatenate([ptr, np.repeat(ptr[-1:], tiles * mr - m, axis=0)])
     ptr = ptr.reshape(tiles, mr, kh * kw).transpose(0, 2, 1)
     return np.ascontiguousarray(ptr).astype(np.uintp).reshape(-1)
-
-
-def im2col_indices(h, w, c, kh, kw, stride, dilation, pads, oh, ow):
-    """[OH*OW, KH*KW*C] indices into an image's h*w*c values followed by one
-    padding value (index h*w*c): row p holds, in OHWI order, the inputs output
-    pixel p reads.  Used for convolutions with few input channels."""
-    pt, _, pl, _ = pads
-    iy = (np.arange(oh) * stride[0] - pt)[:, None] + np.arange(kh) * dilation[0]  # [OH, KH]
-    ix = (np.arange(ow) * stride[1] - pl)[:, None] + np.arange(kw) * dilation[1]  # [OW, KW]
-    valid = ((iy >= 0) & (iy < h))[:, None, :, None] & ((ix >= 0) & (ix < w))[None, :, None, :]
-    pix = (iy[:, None, :, None] * w + ix[None, :, None, :]) * c  # [OH, OW, KH, KW]
-    idx = pix[..., None] + np.arange(c)  # [OH, OW, KH, KW, C]
-    idx = np.where(valid[..., None], idx, h * w * c)
-    dtype = np.int32 if h * w * c < 2**31 - 1 else np.int64
-    return np.ascontiguousarray(idx.reshape(oh * ow, kh * kw * c), dtype=dtype)

@@ -272,10 +272,7 @@ class Conv2d(_QuantizedGemm):
             ind = None
             base = 0
             if self._im2col:
-                # Indices into [image bytes..., one zero-point byte]: padding taps read the last one.
-                ind = _conv.im2col_indices(h, w, self._cin_g, self._kh, self._kw, self._stride, self._dilation,
-                                           pads, oh, ow)
-                ind.flags.writeable = False
+                ind = pads  # the C im2col needs only the geometry
             elif not self._pointwise:
                 # Pointers are made for this input's address; later calls pass
                 # their own input and the kernels add the difference.  The zero
@@ -297,8 +294,6 @@ class Conv2d(_QuantizedGemm):
         cin = self._cin_g * self._groups
         if self._im2col:
             k = self._kh * self._kw * cin
-            V.nbytes("x", "the zero-padded input copy of im2col", (n, h * w * cin + 1))
-            V.nbytes("x", "the im2col index temporaries", (oh, ow, self._kh, self._kw, self._cin_g), 8)
             V.nbytes("x", "the im2col matrix", (n, oh * ow, k))
         elif not self._pointwise:
             rows = -(-(oh * ow) // self._mr) * self._mr
@@ -333,10 +328,10 @@ class Conv2d(_QuantizedGemm):
             self._run_gemm(self._groups, n * h * w, n_g, self._cin_g, x4, cin, y, self._cout, nthreads)
         elif self._im2col:
             k = self._kh * self._kw * cin
-            padded = np.empty((n, h * w * cin + 1), dtype=self._dtype)
-            padded[:, :-1] = x4.reshape(n, -1)
-            padded[:, -1] = self._izp
-            cols = np.take(padded, ind, axis=1)  # [n, OH*OW, K], contiguous
+            cols = np.empty((n, oh * ow, k), dtype=self._dtype)
+            (sh, sw), (dh, dw), (pt, _, pl, _) = self._stride, self._dilation, ind
+            _ext.im2col(x_flat, n, h, w, cin, self._kh, self._kw, sh, sw, dh, dw, pt, pl, oh, ow,
+                        self._izp & 0xFF, cols.reshape(-1).view(np.uint8), nthreads)
             self._run_gemm(1, n * oh * ow, n_g, k, cols, k, y, self._cout, nthreads)
         else:
             _ext.igemm_run(self._family, self._kernel, n, self._groups, oh * ow, n_g, self._cin_g,

@@ -21,6 +21,10 @@ cdef extern from "qkernels/gemm.h":
                          const uint8_t* w, const int32_t* bias, int32_t a_zero_point, int32_t w_zero_point,
                          int32_t requantization, const float* scale, const int32_t* multiplier,
                          const int32_t* shift, void* packed) nogil
+    ctypedef struct qk_im2col_geometry:
+        size_t h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow
+    void qk_im2col(const qk_im2col_geometry* g, size_t batch, const void* x, uint8_t pad, void* out,
+                   size_t threads) nogil
     void qk_run_gemm(const qk_ukernel* ukernel, size_t groups, size_t m, size_t n, size_t kc, const void* a,
                      size_t a_stride, const void* packed, size_t packed_group_stride, void* c, size_t c_stride,
                      const qk_gemm_params* params, size_t threads) nogil
@@ -111,6 +115,28 @@ def gemm_pack(str family, uint32_t nr, uint32_t kr, uint32_t sr, const uint8_t[:
 cdef inline size_t _span(size_t rows, size_t stride, size_t last) noexcept:
     """Bytes touched by `rows` rows `stride` apart whose last row uses `last` bytes."""
     return (rows - 1) * stride + last
+
+
+def im2col(const uint8_t[::1] x, size_t batch, size_t h, size_t w, size_t c, size_t kh, size_t kw,
+           size_t sh, size_t sw, size_t dh, size_t dw, size_t pt, size_t pl, size_t oh, size_t ow,
+           int pad, uint8_t[::1] out, size_t threads):
+    """out[batch*oh*ow][kh*kw*c] = the input bytes each output pixel's window reads (pad outside)."""
+    cdef qk_im2col_geometry g
+    if min(batch, h, w, c, kh, kw, sh, sw, dh, dw, oh, ow, threads) == 0:
+        raise ValueError("im2col sizes, strides, dilations and threads must be positive")
+    if not 0 <= pad <= 255:
+        raise ValueError("pad must be a byte value")
+    # every coordinate the C code forms stays far from size_t wrap-around
+    if max((oh - 1) * sh + (kh - 1) * dh, (ow - 1) * sw + (kw - 1) * dw, pt, pl) > (<size_t> 1) << 40:
+        raise ValueError("im2col geometry out of range")
+    if <size_t> x.shape[0] != batch * h * w * c:
+        raise ValueError(f"x must hold batch*h*w*c = {batch * h * w * c} bytes, got {x.shape[0]}")
+    if <size_t> out.shape[0] != batch * oh * ow * kh * kw * c:
+        raise ValueError(f"out must hold {batch * oh * ow * kh * kw * c} bytes, got {out.shape[0]}")
+    g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh, g.ow = \
+        h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow
+    with nogil:
+        qk_im2col(&g, batch, &x[0], <uint8_t> pad, &out[0], threads)
 
 
 def gemm_run(str family, variant, size_t groups, size_t m, size_t n, size_t kc,

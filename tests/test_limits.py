@@ -161,9 +161,9 @@ CALL_CASES = {
     # Huge padding of a 1-pixel image: the output plane is 2^(B+2) pixels.
     "Conv2d-padding": (lambda: _conv((8, 1, 1, 8), padding=2**(B // 2))(np.zeros((1, 1, 8), np.int8)),
                        "x", "the indirection buffer"),
-    # 3x3 conv, 3 channels (im2col): 27 int64 indices per output pixel.
+    # 3x3 conv, 3 channels (im2col): 27 bytes per output pixel.
     "Conv2d-im2col": (lambda: _conv((1, 3, 3, 3), padding=1)(
-        huge((2**((B - 3) // 2), 2**((B - 3) // 2), 3), np.int8)), "x", "the im2col index temporaries"),
+        huge((2**((B - 3) // 2), 2**((B - 3) // 2), 3), np.int8)), "x", "the im2col matrix"),
     "DepthwiseConv2d-indirection": (lambda: qk.DepthwiseConv2d(np.ones((3, 3, 1), np.int8), padding=1, **Q)(
         huge((2**(B // 2), 2**(B - 1 - B // 2), 1), np.int8)), "x", "the indirection buffer"),
     "DepthwiseConv2d-result": (lambda: qk.DepthwiseConv2d(np.ones((1, 1, 8), np.int8), padding=1024, **Q)(

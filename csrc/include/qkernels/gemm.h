@@ -229,6 +229,17 @@ void qk_run_igemm(const qk_ukernel* ukernel, size_t batch, size_t groups, size_t
                   const void* zero, const void* packed, size_t packed_group_stride, void* c, size_t c_stride,
                   size_t c_batch_stride, const qk_gemm_params* params, size_t threads);
 
+/* im2col (csrc/ops/im2col.c) for convolutions with few input channels: the
+ * [batch*OH*OW][KH*KW*C] rows a plain GEMM multiplies with OHWI weights;
+ * positions outside the image get `pad` (the input zero point).  x is
+ * [batch][h][w][c] bytes.  pt/pl: top/left padding (bottom/right follow from
+ * oh/ow). */
+typedef struct qk_im2col_geometry {
+  size_t h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow;
+} qk_im2col_geometry;
+
+void qk_im2col(const qk_im2col_geometry* g, size_t batch, const void* x, uint8_t pad, void* out, size_t threads);
+
 /* Every variant (declared here so registry.c and tests see one list). */
 #define QK_DECLARE_GEMM_UKERNEL(name)                                                                            \
   void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,         \
