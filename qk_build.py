@@ -22,6 +22,10 @@ ISA_FLAGS = {
         "sse41": ["-msse4.1"],
         # Every AVX2 core has FMA3 as well; dispatch checks both bits.
         "avx2": ["-mavx2", "-mfma"],
+        # AVX-512 with VNNI (vpdpbusd): Ice Lake / Cascade Lake, Zen 4 and
+        # later.  Dispatch checks every one of these bits and XCR0.
+        "avx512vnni": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl",
+                       "-mavx512vnni"],
     },
     "aarch64": {
         "neon": [],  # NEON is part of the aarch64 baseline
@@ -116,6 +120,7 @@ PROBE = {
     "ssse3": "#include <tmmintrin.h>\nint f(void){__m128i a=_mm_set1_epi32(-1);return _mm_cvtsi128_si32(_mm_abs_epi32(a));}\n",
     "sse41": "#include <smmintrin.h>\nint f(void){__m128i a=_mm_set1_epi32(1);return _mm_cvtsi128_si32(_mm_mullo_epi32(a,a));}\n",
     "avx2": "#include <immintrin.h>\nint f(void){__m256i a=_mm256_set1_epi32(1);__m256 b=_mm256_fmadd_ps(_mm256_set1_ps(1.f),_mm256_set1_ps(1.f),_mm256_set1_ps(1.f));return _mm256_extract_epi32(_mm256_add_epi32(a,a),0)+(int)_mm256_cvtss_f32(b);}\n",
+    "avx512vnni": "#include <immintrin.h>\nint f(int*p){__m512i a=_mm512_dpbusd_epi32(_mm512_set1_epi32(1),_mm512_set1_epi32(2),_mm512_set1_epi32(3));__m128i b=_mm_maskz_loadu_epi8((__mmask16)3,p);return _mm512_reduce_add_epi32(a)+_mm_cvtsi128_si32(b);}\n",
     "neon": "#include <arm_neon.h>\nint f(void){int32x4_t a=vdupq_n_s32(1);return vgetq_lane_s32(vaddq_s32(a,a),0);}\n",
     "neondot": "#include <arm_neon.h>\nint f(void){int32x4_t a=vdupq_n_s32(1);int8x16_t b=vdupq_n_s8(1);return vgetq_lane_s32(vdotq_s32(a,b,b),0);}\n",
     "neoni8mm": "#include <arm_neon.h>\nint f(void){int32x4_t a=vdupq_n_s32(1);int8x16_t b=vdupq_n_s8(1);return vgetq_lane_s32(vmmlaq_s32(a,b,b),0);}\n",

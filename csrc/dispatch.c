@@ -46,11 +46,13 @@ const qk_family* const qk_families[] = {
 #define QK_MAX_FAMILIES 64
 
 static const char* const isa_names[QK_ISA_COUNT] = {"scalar", "sse2",    "ssse3",   "sse41",
-                                                    "avx2",   "neon", "neondot", "neoni8mm"};
+                                                    "avx2",   "neon", "neondot", "neoni8mm",
+                                                    "avx512vnni"};
 
 /* The ordered levels of this architecture (QKERNELS_ISA accepts these). */
 #if defined(QK_ARCH_X86)
-static const int arch_levels[] = {QK_ISA_SCALAR, QK_ISA_SSE2, QK_ISA_SSSE3, QK_ISA_SSE41, QK_ISA_AVX2};
+static const int arch_levels[] = {QK_ISA_SCALAR, QK_ISA_SSE2, QK_ISA_SSSE3, QK_ISA_SSE41, QK_ISA_AVX2,
+                                 QK_ISA_AVX512VNNI};
 static const char arch_name[] = "x86_64";
 #elif defined(QK_ARCH_AARCH64)
 static const int arch_levels[] = {QK_ISA_SCALAR, QK_ISA_NEON, QK_ISA_NEONDOT, QK_ISA_NEONI8MM};
@@ -102,10 +104,20 @@ static void detect_x86(int* d) {
 #if defined(_MSC_VER)
   __cpuidex(r, 7, 0);
   ebx = (unsigned) r[1];
+  ecx = (unsigned) r[2];
 #else
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return;
 #endif
   d[QK_ISA_AVX2] = d[QK_ISA_SSE41] && ((ebx >> 5) & 1);
+  /* AVX-512 VNNI level: F (EBX 16), DQ (17), BW (30), VL (31) and
+   * AVX512_VNNI (ECX 11), and the OS must also save the opmask and both
+   * halves of the ZMM file (XCR0 bits 5, 6, 7 besides SSE/AVX 1, 2): a
+   * kernel may be pre-empted with live k/zmm registers.  (macOS enables ZMM
+   * state lazily, so XCR0 may not show it there: the level is then simply
+   * not detected and AVX2 runs.) */
+  const unsigned avx512_ebx = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
+  d[QK_ISA_AVX512VNNI] = d[QK_ISA_AVX2] && (ebx & avx512_ebx) == avx512_ebx && ((ecx >> 11) & 1) &&
+                         (xcr0 & 0xE6) == 0xE6;
 }
 #endif
 

@@ -16,7 +16,9 @@ def tile_edges():
     for family, dtype in FAMILIES.items():
         for name, mr, nr, kr, _, _ in tiles(family):
             for (m, k, n) in [(1, 1, 1), (mr, 3, nr + 1), (mr + 1, 17, 2 * nr - 1), (2 * mr - 1, 37, nr + 5),
-                              (1, 2 * max(kr, 8) + 7, 3), (mr - 1 or 1, 24, nr // 2 or 1)]:
+                              (1, 2 * max(kr, 8) + 7, 3), (mr - 1 or 1, 24, nr // 2 or 1),
+                              # K = 2*64 + 5: whole 64-byte and masked loads of row sums
+                              (mr + 2, 133, nr + 17)]:
                 x, w = data(rng, dtype, (m, k)), data(rng, dtype, (n, k))
                 q = quant_args(rng, dtype, n, MODES[k % 2])
                 lin = qk.Linear(w, None, kernel=name, **q)

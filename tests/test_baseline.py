@@ -34,6 +34,9 @@ SNIPPETS = {
                   "_mm_mullo_epi32(_mm_loadu_si128(a),_mm_loadu_si128(b)));}\n", "sse4.1"),
         ("avx2", "#include <immintrin.h>\nvoid f(void*o,const void*a,const void*b){_mm256_storeu_si256(o,"
                  "_mm256_add_epi32(_mm256_loadu_si256(a),_mm256_loadu_si256(b)));}\n", "avx"),
+        ("avx512vnni", "#include <immintrin.h>\nvoid f(void*o,const void*a,const void*b){_mm512_storeu_si512(o,"
+                       "_mm512_dpbusd_epi32(_mm512_loadu_si512(o),_mm512_loadu_si512(a),_mm512_loadu_si512(b)));}\n",
+         "avx512"),
     ],
     "aarch64": [
         ("neondot", "#include <arm_neon.h>\nvoid f(int32_t*o,const int8_t*a,const int8_t*b){vst1q_s32(o,"

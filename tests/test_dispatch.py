@@ -78,3 +78,45 @@ def test_dispatch_sees_the_emulated_cpu():
     f = qk.cpu_info()["features"]
     assert qk.cpu_info()["arch"] == arch
     assert (f["neon"], f["neondot"], f["neoni8mm"]) == (neon, dot, i8mm)
+
+
+def _cpuinfo_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+X86 = qk.cpu_info()["arch"] == "x86_64"
+AVX512VNNI_FLAGS = {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni"}
+
+
+@pytest.mark.skipif(not X86 or _cpuinfo_flags() is None, reason="compares with Linux /proc/cpuinfo on x86")
+def test_x86_detection_matches_cpuinfo():
+    flags = _cpuinfo_flags()
+    f = qk.cpu_info()["features"]
+    assert f["avx2"] == ({"avx2", "fma"} <= flags)
+    # Linux lists AVX-512 flags only when it also manages the opmask/ZMM state
+    assert f["avx512vnni"] == (AVX512VNNI_FLAGS <= flags)
+    assert _ext.isa_levels().index("avx512vnni") == _ext.isa_levels().index("avx2") + 1
+
+
+@pytest.mark.skipif(not X86, reason="x86 ISA levels")
+@pytest.mark.parametrize("cap", ["avx2", "avx512vnni"])
+def test_x86_cap_avx2_and_avx512vnni(cap):
+    code = ("import qkernels as qk; i = qk.cpu_info(); "
+            "print(i['isa_cap'], i['features']['avx512vnni'], i['kernels']['qs8_gemm'], i['kernels']['qu8_gemm'])")
+    r = _run(code, QKERNELS_ISA=cap)
+    assert r.returncode == 0, r.stderr
+    got_cap, detected, qs8, qu8 = r.stdout.split()
+    assert got_cap == cap
+    assert detected == str(qk.cpu_info()["features"]["avx512vnni"])
+    vnni = cap == "avx512vnni" and detected == "True"
+    for name in (qs8, qu8):
+        assert name.endswith("__avx512vnni") == vnni, name
+        if not vnni and qk.cpu_info()["features"]["avx2"]:
+            assert name.endswith("__avx2"), name

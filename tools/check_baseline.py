@@ -13,7 +13,8 @@ for the rest), disassembles it and fails if an object holds an instruction of
 an extension above its level:
 
     x86     baseline, sse2: no SSSE3 / SSE4.1 / SSE4.2 / AVX (VEX, ymm) / AVX-512
-            ssse3: no SSE4.1 and up;  sse41: no AVX and up;  avx2: no AVX-512
+            ssse3: no SSE4.1 and up;  sse41: no AVX and up;  avx2: no AVX-512;
+            avx512vnni: anything x86 listed here
     aarch64 baseline, neon: no dotprod (sdot/udot), i8mm (smmla/ummla/usmmla/
             usdot/sudot) or SVE;  neondot: no i8mm or SVE;  neoni8mm: no SVE
     armv7   baseline: no NEON at all (q registers, NEON-only or integer-typed
@@ -143,6 +144,7 @@ FORBIDDEN = {
         "ssse3": {"sse4.1", "sse4.2/popcnt", "avx", "avx512"},
         "sse41": {"sse4.2/popcnt", "avx", "avx512"},
         "avx2": {"avx512"},
+        "avx512vnni": set(),
     },
     "aarch64": {
         None: {"dotprod", "i8mm", "sve"},

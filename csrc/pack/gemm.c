@@ -25,6 +25,9 @@ QK_INLINE uint8_t* put_f32(uint8_t* p, float v) {
 QK_INLINE uint8_t* put_weight(uint8_t* p, uint32_t format, uint8_t byte, size_t i) {
   (void) i;
   switch (format) {
+    case QK_GEMM_PACK_X80:
+      *p = (uint8_t) (byte ^ 0x80u);
+      return p + 1;
     default: /* QK_GEMM_PACK_I8 */
       *p = byte;
       return p + 1;

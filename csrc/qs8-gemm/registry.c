@@ -10,6 +10,9 @@ static const qk_ukernel qs8_gemm_variants[] = {
 #if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEONDOT)
     QK_UKERNEL(qs8_gemm_ukernel_4x16c4__neondot, QK_ISA_NEONDOT, 4, 16, 4, 1),
 #endif
+#if defined(QK_ARCH_X86) && defined(QK_BUILD_AVX512VNNI)
+    QK_UKERNEL_PACK(qs8_gemm_ukernel_8x32c4__avx512vnni, QK_ISA_AVX512VNNI, 8, 32, 4, 1, QK_GEMM_PACK_X80),
+#endif
 #if defined(QK_ARCH_X86) && defined(QK_BUILD_AVX2)
     QK_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2, QK_ISA_AVX2, 3, 8, 8, 1),
 #endif

@@ -22,6 +22,10 @@ enum qk_isa {
   QK_ISA_NEON,
   QK_ISA_NEONDOT, /* sdot/udot (ARMv8.2 DotProd) */
   QK_ISA_NEONI8MM, /* smmla/ummla (ARMv8.6 I8MM) */
+  /* AVX-512 F/BW/DQ/VL + VNNI (vpdpbusd) with OS-enabled opmask/ZMM state.
+   * Listed after the Arm levels so existing enum values keep their numbers;
+   * the x86 order (arch_levels in dispatch.c) puts it right after AVX2. */
+  QK_ISA_AVX512VNNI,
   QK_ISA_COUNT
 };
 

@@ -131,6 +131,11 @@ QK_INLINE const uint8_t* qk_gemm_row(const void* p, const void* zero, size_t a_o
  * encoding of the weight bytes, and handle them in csrc/pack/gemm.c. */
 enum qk_gemm_pack {
   QK_GEMM_PACK_I8 = 0, /* the layout above: one byte per weight, as given */
+  /* avx512vnni: one byte per weight, the byte as given XOR 0x80 (padding
+   * too): qs8 w + 128 as uint8, qu8 w - 128 as int8, so vpdpbusd gets one
+   * unsigned and one signed operand.  Bias unchanged; the kernels add the
+   * 128 * sum_k a term themselves (gemm-8x32c4-avx512vnni.inc). */
+  QK_GEMM_PACK_X80,
   QK_GEMM_PACK_COUNT
 };
 
@@ -138,6 +143,7 @@ enum qk_gemm_pack {
 QK_INLINE size_t qk_gemm_pack_weight_bytes(uint32_t pack) {
   switch (pack) {
     case QK_GEMM_PACK_I8: return 1;
+    case QK_GEMM_PACK_X80: return 1;
     default: return 0;
   }
 }
@@ -201,6 +207,8 @@ QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x4c8__sse41)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_3x8c8__avx2)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_3x8c8__avx2)
+QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_8x32c4__avx512vnni)
+QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_8x32c4__avx512vnni)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qu8_gemm_ukernel_4x8__neon)
 QK_DECLARE_GEMM_UKERNEL(qs8_gemm_ukernel_4x4c16__neon)
