@@ -46,6 +46,21 @@
 
 #define QK_DW_ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* acc + the 2-tap sums of x * w (int16 pairs -> int32 lanes), the one
+ * multiply-accumulate of every path below.  Files compiled for the
+ * avx512vnni level (up16x*-avx512vnni.c) get the fused vpdpwssd on ymm
+ * registers (AVX512VL): one instruction instead of vpmaddwd + vpaddd, and
+ * the EVEX encoding gives the compiler 32 vector registers.  It is exact and
+ * equal to the AVX2 pair: vpdpwssd adds both products to acc modulo 2^32
+ * (the non-saturating form; vpdpwssds would saturate), and vpmaddwd +
+ * vpaddd is the same sum modulo 2^32 (here |x * w| <= 255 * 255, so even
+ * vpmaddwd's one wrapping case cannot occur). */
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define QK_DW_DOT(acc, x, w) _mm256_dpwssd_epi32((acc), (x), (w))
+#else
+#define QK_DW_DOT(acc, x, w) _mm256_add_epi32((acc), _mm256_madd_epi16((x), (w)))
+#endif
+
 /* pointers per chunk; a chunk of a 3x3 stride-2 row of 64 pixels needs 3 * 129 */
 #define QK_DW_AVX2_PTRS 400
 #define QK_DW_AVX2_CHUNK 64
@@ -139,8 +154,8 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_pair(int is_signed, __m128i xa, __m128i xb, 
                                          __m256i* acc1) {
   const __m256i lo = qk_dw_avx2_widen(_mm_unpacklo_epi8(xa, xb), is_signed);
   const __m256i hi = qk_dw_avx2_widen(_mm_unpackhi_epi8(xa, xb), is_signed);
-  *acc0 = _mm256_add_epi32(*acc0, _mm256_madd_epi16(lo, _mm256_loadu_si256(wp)));
-  *acc1 = _mm256_add_epi32(*acc1, _mm256_madd_epi16(hi, _mm256_loadu_si256(wp + 1)));
+  *acc0 = QK_DW_DOT(*acc0, lo, _mm256_loadu_si256(wp));
+  *acc1 = QK_DW_DOT(*acc1, hi, _mm256_loadu_si256(wp + 1));
 }
 
 /* One block of 16 channels of one pixel: rows[t] + c are the tap rows. */
@@ -230,7 +245,7 @@ QK_DW_ALWAYS_INLINE __m256i qk_dw_avx2_row(const uint8_t* p, int is_signed) {
   return qk_dw_avx2_widen(_mm_loadu_si128((const __m128i*) p), is_signed);
 }
 
-#define QK_DW_AVX2_MADD(acc, x, wv) (acc) = _mm256_add_epi32((acc), _mm256_madd_epi16((x), (wv)))
+#define QK_DW_AVX2_MADD(acc, x, wv) (acc) = QK_DW_DOT((acc), (x), (wv))
 
 /* One input column j of a stride-1 chunk of n pixels (columns 0..n+1):
  * y0 y1 y2 its widened rows, y2n the next column's y2 (or any row when
@@ -242,8 +257,8 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int has_new, int has_mid, int has_
   const __m256i alo = _mm256_unpacklo_epi16(y0, y1), ahi = _mm256_unpackhi_epi16(y0, y1);
   const __m256i elo = _mm256_unpacklo_epi16(y2, y2n), ehi = _mm256_unpackhi_epi16(y2, y2n);
   if (has_new) {
-    nw[0] = _mm256_add_epi32(L->bias[0], _mm256_madd_epi16(alo, L->w[0][0]));
-    nw[1] = _mm256_add_epi32(L->bias[1], _mm256_madd_epi16(ahi, L->w[0][1]));
+    nw[0] = QK_DW_DOT(L->bias[0], alo, L->w[0][0]);
+    nw[1] = QK_DW_DOT(L->bias[1], ahi, L->w[0][1]);
     QK_DW_AVX2_MADD(nw[0], elo, L->w[1][0]);
     QK_DW_AVX2_MADD(nw[1], ehi, L->w[1][1]);
   }
@@ -352,8 +367,8 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, 
     }
     const uint8_t* const* ro = r + 3 * (2 * p + 1); /* odd column */
     const uint8_t* const* re = ro + 3;              /* next even column */
-    __m256i acc0 = _mm256_add_epi32(L.bias[0], _mm256_madd_epi16(a_lo, L.w[0][0]));
-    __m256i acc1 = _mm256_add_epi32(L.bias[1], _mm256_madd_epi16(a_hi, L.w[0][1]));
+    __m256i acc0 = QK_DW_DOT(L.bias[0], a_lo, L.w[0][0]);
+    __m256i acc1 = QK_DW_DOT(L.bias[1], a_hi, L.w[0][1]);
     QK_DW_AVX2_MADD(acc0, c_lo, L.w[1][0]);
     QK_DW_AVX2_MADD(acc1, c_hi, L.w[1][1]);
     {
