@@ -96,6 +96,7 @@ typedef struct {
   __m256 fmax;
   __m256i zp;
   __m128i qmin, qmax;
+  __m256i qmin16, qmax16; /* the AVX512BW narrowing (qk_dw_avx2_requant16x) */
 } qk_dw_avx2_out;
 
 QK_DW_ALWAYS_INLINE qk_dw_avx2_out qk_dw_avx2_out_init(const qk_dwconv_params* params) {
@@ -104,6 +105,8 @@ QK_DW_ALWAYS_INLINE qk_dw_avx2_out qk_dw_avx2_out_init(const qk_dwconv_params* p
   o.zp = _mm256_set1_epi16((int16_t) params->q.zero_point);
   o.qmin = _mm_set1_epi8((char) params->q.qmin);
   o.qmax = _mm_set1_epi8((char) params->q.qmax);
+  o.qmin16 = _mm256_set1_epi16((int16_t) params->q.qmin);
+  o.qmax16 = _mm256_set1_epi16((int16_t) params->q.qmax);
   return o;
 }
 
@@ -129,6 +132,15 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16x(int is_signed, int mode, int l
   __m256i v = _mm256_packs_epi32(y0, y1);
   if (!lanes) v = _mm256_permute4x64_epi64(v, _MM_SHUFFLE(3, 1, 2, 0));
   v = _mm256_adds_epi16(v, o->zp);
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  /* AVX512BW: clamp the 16 words, then one saturating narrow (vpmovswb /
+   * vpmovuswb) instead of extract + packs + byte clamp.  The words are
+   * clamped to [qmin, qmax] first, so the narrow never saturates (for qu8
+   * qmin >= 0 makes the unsigned narrow of signed words exact). */
+  v = _mm256_max_epi16(v, o->qmin16);
+  if (mode != QK_DWCONV_FP32) v = _mm256_min_epi16(v, o->qmax16);
+  return is_signed ? _mm256_cvtsepi16_epi8(v) : _mm256_cvtusepi16_epi8(v);
+#else
   const __m128i v0 = _mm256_castsi256_si128(v), v1 = _mm256_extracti128_si256(v, 1);
   __m128i q;
   /* the saturating packs keep the order of values against qmin/qmax; fp32
@@ -141,6 +153,7 @@ QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16x(int is_signed, int mode, int l
     if (mode != QK_DWCONV_FP32) q = _mm_min_epu8(q, o->qmax);
   }
   return q;
+#endif
 }
 
 QK_DW_ALWAYS_INLINE __m128i qk_dw_avx2_requant16(int is_signed, int mode, __m256i acc0, __m256i acc1,
