@@ -144,6 +144,49 @@ QK_DW_ALWAYS_INLINE qk_dw_v qk_dw_avx2_gemmlowp(qk_dw_v x, const int32_t* r, siz
 #endif
 }
 
+/* The last block of a row when channels % QK_DW_CR != 0.  With AVX512BW +
+ * VL (the avx512vnni files) it runs the same paths as a full block with
+ * masked byte loads and stores (vmovdqu8 {k}: masked-off bytes are neither
+ * read, so they cannot fault, nor written); `on` is a compile-time constant
+ * in every call, so full blocks keep plain loads.  Without masks (AVX2) the
+ * tail is a per-pixel stack copy (qk_dw_avx2_tail). */
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#define QK_DW_MASKED 1
+#if defined(QK_DW_ZMM)
+typedef __mmask32 qk_dw_k;
+#define QK_DW_LOADB_MASK(k, p) _mm256_maskz_loadu_epi8((k), (const void*) (p))
+#define QK_DW_STOREB_MASK(p, k, v) _mm256_mask_storeu_epi8((void*) (p), (k), (v))
+#else
+typedef __mmask16 qk_dw_k;
+#define QK_DW_LOADB_MASK(k, p) _mm_maskz_loadu_epi8((k), (const void*) (p))
+#define QK_DW_STOREB_MASK(p, k, v) _mm_mask_storeu_epi8((void*) (p), (k), (v))
+#endif
+#else
+#define QK_DW_MASKED 0
+typedef unsigned qk_dw_k;
+#endif
+typedef struct {
+  int on;    /* a partial block */
+  qk_dw_k k; /* its channels */
+} qk_dw_m;
+
+QK_DW_ALWAYS_INLINE qk_dw_b qk_dw_avx2_loadb(const uint8_t* p, qk_dw_m m) {
+#if QK_DW_MASKED
+  if (m.on) return QK_DW_LOADB_MASK(m.k, p);
+#endif
+  return QK_DW_LOADB(p);
+}
+
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_store(qk_dw_m m, uint8_t* p, qk_dw_b v) {
+#if QK_DW_MASKED
+  if (m.on) {
+    QK_DW_STOREB_MASK(p, m.k, v);
+    return;
+  }
+#endif
+  QK_DW_STOREB(p, v);
+}
+
 QK_DW_ALWAYS_INLINE qk_dw_v qk_dw_avx2_widen(qk_dw_b v, int is_signed) {
   return is_signed ? QK_DW_OP(cvtepi8_epi16)(v) : QK_DW_OP(cvtepu8_epi16)(v);
 }
@@ -245,20 +288,20 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_pair(int is_signed, qk_dw_b xa, qk_dw_b xb, 
 
 /* One block of QK_DW_CR channels of one pixel: rows[t] + c are the tap rows. */
 QK_DW_ALWAYS_INLINE qk_dw_b qk_dw_avx2_block(size_t taps, int is_signed, int mode, const uint8_t* const* rows,
-                                            size_t c, const uint8_t* w, const qk_dw_avx2_out* o) {
+                                            size_t c, const uint8_t* w, const qk_dw_avx2_out* o, qk_dw_m m) {
   const qk_dw_v* W = (const qk_dw_v*) w;
   qk_dw_v acc0 = QK_DW_LOAD(W);
   qk_dw_v acc1 = QK_DW_LOAD(W + 1);
   const qk_dw_v* wp = W + 2;
 #pragma GCC unroll 12
   for (size_t p = 0; p < taps / 2; p++) {
-    const qk_dw_b xa = QK_DW_LOADB(rows[2 * p] + c);
-    const qk_dw_b xb = QK_DW_LOADB(rows[2 * p + 1] + c);
+    const qk_dw_b xa = qk_dw_avx2_loadb(rows[2 * p] + c, m);
+    const qk_dw_b xb = qk_dw_avx2_loadb(rows[2 * p + 1] + c, m);
     qk_dw_avx2_pair(is_signed, xa, xb, wp + 2 * p, &acc0, &acc1);
   }
   if (taps % 2) {
     /* the last tap with itself: its partner weight is 0 */
-    const qk_dw_b xa = QK_DW_LOADB(rows[taps - 1] + c);
+    const qk_dw_b xa = qk_dw_avx2_loadb(rows[taps - 1] + c, m);
     qk_dw_avx2_pair(is_signed, xa, xa, wp + taps - 1, &acc0, &acc1);
   }
   return qk_dw_avx2_requantx(is_signed, mode, 0, acc0, acc1, (const uint8_t*) (wp + 2 * ((taps + 1) / 2)), o);
@@ -339,8 +382,8 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_lanes_init(int s1, int mode, const uint8_t* 
 }
 
 /* QK_DW_CR channels from p, widened */
-QK_DW_ALWAYS_INLINE qk_dw_v qk_dw_avx2_row(const uint8_t* p, int is_signed) {
-  return qk_dw_avx2_widen(QK_DW_LOADB(p), is_signed);
+QK_DW_ALWAYS_INLINE qk_dw_v qk_dw_avx2_row(const uint8_t* p, int is_signed, qk_dw_m m) {
+  return qk_dw_avx2_widen(qk_dw_avx2_loadb(p, m), is_signed);
 }
 
 #define QK_DW_AVX2_MADD(acc, x, wv) (acc) = QK_DW_DOT((acc), (x), (wv))
@@ -377,19 +420,19 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_column(int has_new, int has_mid, int has_
  * r[6 + y] + (j - 2) * linear (rows inside the image: no padding there). */
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
                                              size_t linear, const uint8_t* w, uint8_t* out, size_t output_stride,
-                                             const qk_dw_avx2_out* o) {
+                                             const qk_dw_avx2_out* o, qk_dw_m m) {
   qk_dw_avx2_lanes L;
   qk_dw_avx2_lanes_init(1, mode, w, &L);
   const uint8_t* rq = (const uint8_t*) L.rq;
   qk_dw_v acc[6] = {QK_DW_ZERO(), QK_DW_ZERO(), QK_DW_ZERO(),
                     QK_DW_ZERO(), QK_DW_ZERO(), QK_DW_ZERO()};
-  qk_dw_v y2 = qk_dw_avx2_row(r[2] + c, is_signed);
+  qk_dw_v y2 = qk_dw_avx2_row(r[2] + c, is_signed, m);
   size_t j = 0;
   /* columns 0 and 1: no finished pixel yet (when n == 1 the "new" pixel of
    * column 1 does not exist: it is computed from valid rows, never stored) */
   for (; j < 2; j++) {
-    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
-    const qk_dw_v y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed); /* column j+1 <= n exists */
+    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed, m), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed, m);
+    const qk_dw_v y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed, m); /* column j+1 <= n exists */
     qk_dw_avx2_s1_column(1, 1, 0, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
     y2 = y2n;
@@ -402,11 +445,11 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
     const uint8_t *q0 = r[6] + c, *q1 = r[7] + c, *q2 = r[8] + c + linear;
     for (size_t off = 0; j < n; j++, off += linear) {
       if (j > 2) {
-        QK_DW_STOREB((out + (j - 3) * output_stride),
+        qk_dw_avx2_store(m, (out + (j - 3) * output_stride),
                          qk_dw_avx2_requantx(is_signed, mode, 1, d0, d1, rq, o));
       }
-      const qk_dw_v y0 = qk_dw_avx2_row(q0 + off, is_signed), y1 = qk_dw_avx2_row(q1 + off, is_signed);
-      const qk_dw_v y2n = qk_dw_avx2_row(q2 + off, is_signed);
+      const qk_dw_v y0 = qk_dw_avx2_row(q0 + off, is_signed, m), y1 = qk_dw_avx2_row(q1 + off, is_signed, m);
+      const qk_dw_v y2n = qk_dw_avx2_row(q2 + off, is_signed, m);
       qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
       d0 = acc[0], d1 = acc[1];
       acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
@@ -415,26 +458,26 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
   }
   for (; j < n; j++) {
     if (j > 2) {
-      QK_DW_STOREB((out + (j - 3) * output_stride),
+      qk_dw_avx2_store(m, (out + (j - 3) * output_stride),
                        qk_dw_avx2_requantx(is_signed, mode, 1, d0, d1, rq, o));
     }
-    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
-    const qk_dw_v y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed);
+    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed, m), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed, m);
+    const qk_dw_v y2n = qk_dw_avx2_row(r[3 * j + 5] + c, is_signed, m);
     qk_dw_avx2_s1_column(1, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
     d0 = acc[0], d1 = acc[1];
     acc[0] = acc[2], acc[1] = acc[3], acc[2] = acc[4], acc[3] = acc[5];
     y2 = y2n;
   }
   if (n > 2) {
-    QK_DW_STOREB((out + (n - 3) * output_stride),
+    qk_dw_avx2_store(m, (out + (n - 3) * output_stride),
                      qk_dw_avx2_requantx(is_signed, mode, 1, d0, d1, rq, o));
   }
   /* the last two columns n and n+1 (for n == 1, only column 2 is left) */
   for (j = n < 2 ? 2 : n; j < n + 2; j++) {
-    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed);
-    const qk_dw_v y2n = j + 1 < n + 2 ? qk_dw_avx2_row(r[3 * j + 5] + c, is_signed) : y2;
+    const qk_dw_v y0 = qk_dw_avx2_row(r[3 * j] + c, is_signed, m), y1 = qk_dw_avx2_row(r[3 * j + 1] + c, is_signed, m);
+    const qk_dw_v y2n = j + 1 < n + 2 ? qk_dw_avx2_row(r[3 * j + 5] + c, is_signed, m) : y2;
     qk_dw_avx2_s1_column(0, 1, 1, y0, y1, y2, y2n, &L, acc, acc + 2, acc + 4);
-    QK_DW_STOREB((out + (j - 2) * output_stride),
+    qk_dw_avx2_store(m, (out + (j - 2) * output_stride),
                      qk_dw_avx2_requantx(is_signed, mode, 1, acc[0], acc[1], rq, o));
     acc[0] = acc[2], acc[1] = acc[3];
     y2 = y2n;
@@ -445,22 +488,22 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s1_block(int is_signed, int mode, size_t n, 
  * is column j, row y, for columns 0..2n; pixel p uses columns 2p..2p+2. */
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, const uint8_t* const* r, size_t c,
                                              const uint8_t* w, uint8_t* out, size_t output_stride,
-                                             const qk_dw_avx2_out* o) {
+                                             const qk_dw_avx2_out* o, qk_dw_m m) {
   qk_dw_avx2_lanes L;
   qk_dw_avx2_lanes_init(0, mode, w, &L);
   const uint8_t* rq = (const uint8_t*) L.rq;
   /* A = [y0, y1] and C = [y2, next y0] of the even column 2p, [lo, hi] */
   qk_dw_v a_lo, a_hi, c_lo, c_hi;
   {
-    const qk_dw_v y0 = qk_dw_avx2_row(r[0] + c, is_signed), y1 = qk_dw_avx2_row(r[1] + c, is_signed);
-    const qk_dw_v y2 = qk_dw_avx2_row(r[2] + c, is_signed), y0n = qk_dw_avx2_row(r[3] + c, is_signed);
+    const qk_dw_v y0 = qk_dw_avx2_row(r[0] + c, is_signed, m), y1 = qk_dw_avx2_row(r[1] + c, is_signed, m);
+    const qk_dw_v y2 = qk_dw_avx2_row(r[2] + c, is_signed, m), y0n = qk_dw_avx2_row(r[3] + c, is_signed, m);
     a_lo = QK_DW_OP(unpacklo_epi16)(y0, y1), a_hi = QK_DW_OP(unpackhi_epi16)(y0, y1);
     c_lo = QK_DW_OP(unpacklo_epi16)(y2, y0n), c_hi = QK_DW_OP(unpackhi_epi16)(y2, y0n);
   }
   qk_dw_v d0 = a_lo, d1 = a_hi;
   for (size_t p = 0; p < n; p++) {
     if (p > 0) {
-      QK_DW_STOREB((out + (p - 1) * output_stride),
+      qk_dw_avx2_store(m, (out + (p - 1) * output_stride),
                        qk_dw_avx2_requantx(is_signed, mode, 1, d0, d1, rq, o));
     }
     const uint8_t* const* ro = r + 3 * (2 * p + 1); /* odd column */
@@ -470,14 +513,14 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, 
     QK_DW_AVX2_MADD(acc0, c_lo, L.w[1][0]);
     QK_DW_AVX2_MADD(acc1, c_hi, L.w[1][1]);
     {
-      const qk_dw_v y1 = qk_dw_avx2_row(ro[1] + c, is_signed), y2 = qk_dw_avx2_row(ro[2] + c, is_signed);
+      const qk_dw_v y1 = qk_dw_avx2_row(ro[1] + c, is_signed, m), y2 = qk_dw_avx2_row(ro[2] + c, is_signed, m);
       QK_DW_AVX2_MADD(acc0, QK_DW_OP(unpacklo_epi16)(y1, y2), L.w[2][0]);
       QK_DW_AVX2_MADD(acc1, QK_DW_OP(unpackhi_epi16)(y1, y2), L.w[2][1]);
     }
-    const qk_dw_v y0 = qk_dw_avx2_row(re[0] + c, is_signed), y1 = qk_dw_avx2_row(re[1] + c, is_signed);
-    const qk_dw_v y2 = qk_dw_avx2_row(re[2] + c, is_signed);
+    const qk_dw_v y0 = qk_dw_avx2_row(re[0] + c, is_signed, m), y1 = qk_dw_avx2_row(re[1] + c, is_signed, m);
+    const qk_dw_v y2 = qk_dw_avx2_row(re[2] + c, is_signed, m);
     /* the column after the last one does not exist: pair 4's partner weight is 0 */
-    const qk_dw_v y0n = p + 1 < n ? qk_dw_avx2_row(re[3] + c, is_signed) : y2;
+    const qk_dw_v y0n = p + 1 < n ? qk_dw_avx2_row(re[3] + c, is_signed, m) : y2;
     a_lo = QK_DW_OP(unpacklo_epi16)(y0, y1), a_hi = QK_DW_OP(unpackhi_epi16)(y0, y1);
     c_lo = QK_DW_OP(unpacklo_epi16)(y2, y0n), c_hi = QK_DW_OP(unpackhi_epi16)(y2, y0n);
     QK_DW_AVX2_MADD(acc0, a_lo, L.w[3][0]);
@@ -486,11 +529,12 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_s2_block(int is_signed, int mode, size_t n, 
     QK_DW_AVX2_MADD(acc1, c_hi, L.w[4][1]);
     d0 = acc0, d1 = acc1;
   }
-  QK_DW_STOREB((out + (n - 1) * output_stride),
+  qk_dw_avx2_store(m, (out + (n - 1) * output_stride),
                    qk_dw_avx2_requantx(is_signed, mode, 1, d0, d1, rq, o));
 }
 
-/* The last channels (n < QK_DW_CR) of one pixel through zeroed copies. */
+/* The last channels (n < QK_DW_CR) of one pixel through zeroed copies
+ * (builds without masked loads). */
 QK_DW_ALWAYS_INLINE void qk_dw_avx2_tail(size_t taps, int is_signed, int mode, const uint8_t* const* rows, size_t c,
                                          size_t n, const uint8_t* w, uint8_t* out, const qk_dw_avx2_out* o) {
   uint8_t buf[QK_DWCONV_MAX_TAPS * QK_DW_CR];
@@ -501,8 +545,26 @@ QK_DW_ALWAYS_INLINE void qk_dw_avx2_tail(size_t taps, int is_signed, int mode, c
     brows[t] = buf + t * QK_DW_CR;
   }
   uint8_t tmp[QK_DW_CR];
-  QK_DW_STOREB(tmp, qk_dw_avx2_block(taps, is_signed, mode, brows, 0, w, o));
+  const qk_dw_m full = {0, 0};
+  QK_DW_STOREB(tmp, qk_dw_avx2_block(taps, is_signed, mode, brows, 0, w, o, full));
   memcpy(out, tmp, n);
+}
+
+/* One block (channels c.., all of them or the masked tail m) of a chunk of
+ * n pixels. */
+QK_DW_ALWAYS_INLINE void qk_dw_avx2_chunk_block(size_t taps, int is_signed, int mode, int s1, int s2, size_t n,
+                                                const uint8_t* const* ptrs, size_t step, size_t c, size_t linear,
+                                                const uint8_t* w, uint8_t* out, size_t output_stride,
+                                                const qk_dw_avx2_out* o, qk_dw_m m) {
+  if (s1) {
+    qk_dw_avx2_s1_block(is_signed, mode, n, ptrs, c, linear, w, out, output_stride, o, m);
+  } else if (s2) {
+    qk_dw_avx2_s2_block(is_signed, mode, n, ptrs, c, w, out, output_stride, o, m);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      qk_dw_avx2_store(m, out + i * output_stride, qk_dw_avx2_block(taps, is_signed, mode, ptrs + i * step, c, w, o, m));
+    }
+  }
 }
 
 QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mode, size_t channels,
@@ -545,22 +607,21 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_avx2_mode(size_t taps, int is_signed, int mod
     }
     const uint8_t* w = (const uint8_t*) weights;
     size_t c = 0;
+    const qk_dw_m full = {0, 0};
     for (; c + QK_DW_CR <= channels; c += QK_DW_CR, w += block) {
-      if (s1) {
-        qk_dw_avx2_s1_block(is_signed, mode, n, ptrs, c, linear, w, out + c, output_stride, &o);
-      } else if (s2) {
-        qk_dw_avx2_s2_block(is_signed, mode, n, ptrs, c, w, out + c, output_stride, &o);
-      } else {
-        for (size_t i = 0; i < n; i++) {
-          QK_DW_STOREB((out + i * output_stride + c),
-                           qk_dw_avx2_block(taps, is_signed, mode, ptrs + i * step, c, w, &o));
-        }
-      }
+      qk_dw_avx2_chunk_block(taps, is_signed, mode, s1, s2, n, ptrs, step, c, linear, w, out + c, output_stride, &o,
+                             full);
     }
     if (c < channels) {
+#if QK_DW_MASKED
+      const qk_dw_m part = {1, (qk_dw_k) ((UINT64_C(1) << (channels - c)) - 1)};
+      qk_dw_avx2_chunk_block(taps, is_signed, mode, s1, s2, n, ptrs, step, c, linear, w, out + c, output_stride, &o,
+                             part);
+#else
       for (size_t i = 0; i < n; i++) {
         qk_dw_avx2_tail(taps, is_signed, mode, ptrs + i * step, c, channels - c, w, out + i * output_stride + c, &o);
       }
+#endif
     }
     px += n;
     indirection += n * step;
