@@ -658,4 +658,13 @@ QK_DW_ALWAYS_INLINE void qk_dwconv_avx2(size_t taps, int is_signed, size_t chann
   }
 }
 
+/* The body of one kernel file: name, tap count, qs8 (1) or qu8 (0). */
+#define QK_DWCONV_AVX2_UKERNEL(name, taps, is_signed)                                                          \
+  void name(size_t channels, size_t output_width, const size_t* indirection, size_t step, const void* input,   \
+            const void* zero, const void* weights, void* output, size_t output_stride,                         \
+            const qk_dwconv_params* params) {                                                                  \
+    qk_dwconv_avx2(taps, is_signed, channels, output_width, indirection, step, input, zero, weights, output,   \
+                   output_stride, params);                                                                     \
+  }
+
 #endif
