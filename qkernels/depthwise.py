@@ -147,9 +147,8 @@ class DepthwiseConv2d:
         base = ("qs8" if signed else "qu8") + "_dwconv%d" % self._taps
         # qs8 3x3-class weights all in [-127, 127] (TFLite's symmetric range)
         # may use the int8-weight kernels (csrc/include/qkernels/dwconv.h);
-        # they are taken when this machine has a SIMD one (on x86 only the
-        # avx512vnni level has one; below it the only variant is the scalar
-        # twin, slower than the int16 SIMD kernels).
+        # they are taken when this machine has a SIMD one (their only x86
+        # variant is the scalar twin, slower than the int16 SIMD kernels).
         mul8 = base + "_mul8"
         mul8_ok = signed and self._taps == 9 and int(w.min()) > -128
         d["_families"] = (base, mul8) if mul8_ok else (base,)

@@ -49,9 +49,6 @@ static const qk_ukernel qs8_dwconv25_variants[] = {
 };
 /* The int8-weight layout (dwconv.h): only for weights in [-127, 127]. */
 static const qk_ukernel qs8_dwconv9_mul8_variants[] = {
-#if defined(QK_ARCH_X86) && defined(QK_BUILD_AVX512VNNI)
-    QK_UKERNEL(qs8_dwconv_mul8_ukernel_up32x9__avx512vnni, QK_ISA_AVX512VNNI, 1, 32, 9, 1),
-#endif
 #if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
     QK_UKERNEL(qs8_dwconv_mul8_ukernel_up16x9x3__neon, QK_ISA_NEON, 3, 16, 9, 1),
 #endif

@@ -126,7 +126,6 @@ QK_DECLARE_DWCONV(qu8_dwconv_ukernel_up8x9x3__neon)
 QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9__scalar)
 QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9x3__neon)
 QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up16x9__neon)
-QK_DECLARE_DWCONV(qs8_dwconv_mul8_ukernel_up32x9__avx512vnni)
 
 /* Families: 9-tap (3x3 and smaller kernels) and 25-tap (up to 5x5). */
 extern const qk_family qk_family_qs8_dwconv9, qk_family_qs8_dwconv25;
