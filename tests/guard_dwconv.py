@@ -17,10 +17,11 @@ def dwconv():
     rng = np.random.default_rng(11)
     shapes = [(3, 3, 1, 1, 1), (3, 3, 2, 1, 1), (5, 5, 1, 2, 1), (2, 2, 1, 0, 1), (3, 3, 1, 2, 2)]  # kh kw s pad d
     for dtype in ("int8", "uint8"):
-        for c in (1, 3, 8, 13, 16, 29, 40)[::scaled(1, 2)]:
+        # 45 = 32 + 13: a full 32-channel block and a masked tail (up32x9)
+        for c in (1, 3, 8, 13, 16, 29, 40, 45)[::scaled(1, 2)]:
             for kh, kw, s, pad, d in shapes:
                 # 66: past one 64-pixel chunk of the x86 kernels (3x3 s1/s2 streaming paths)
-                widths = (1, 4, 7, 66) if c in (16, 29) and kh == 3 and d == 1 else (1, 4, 7)
+                widths = (1, 4, 7, 66) if c in (16, 29, 45) and kh == 3 and d == 1 else (1, 4, 7)
                 for width in widths[::scaled(1, 2)]:
                     op, args = make_op(rng, dtype, c, kh, kw, stride=s, padding=pad, dilation=d,
                                        mode=("fp32", "gemmlowp")[c % 2])

@@ -553,7 +553,10 @@ def test_simd_variants_registered():
         v9, v25 = _ext.variants(p + "_dwconv9"), _ext.variants(p + "_dwconv25")
         want9, want25 = [], []
         if arch == "x86_64":
-            for isa, tile in (("avx2", "up16x"), ("sse41", "up8x"), ("sse2", "up8x")):
+            if usable("avx512vnni"):
+                want9.append(f"{p}_dwconv_ukernel_up32x9__avx512vnni")
+                want25.append(f"{p}_dwconv_ukernel_up32x25__avx512vnni")
+            for isa, tile in (("avx512vnni", "up16x"), ("avx2", "up16x"), ("sse41", "up8x"), ("sse2", "up8x")):
                 if usable(isa):
                     want9.append(f"{p}_dwconv_ukernel_{tile}9__{isa}")
                     want25.append(f"{p}_dwconv_ukernel_{tile}25__{isa}")

@@ -4,6 +4,10 @@
 
 static const qk_ukernel qs8_dwconv9_variants[] = {
 #if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX512VNNI)
+    QK_UKERNEL(qs8_dwconv_ukernel_up32x9__avx512vnni, QK_ISA_AVX512VNNI, 1, 32, 9, 2),
+    QK_UKERNEL(qs8_dwconv_ukernel_up16x9__avx512vnni, QK_ISA_AVX512VNNI, 1, 16, 9, 2),
+#endif
 #if defined(QK_BUILD_AVX2)
     QK_UKERNEL(qs8_dwconv_ukernel_up16x9__avx2, QK_ISA_AVX2, 1, 16, 9, 2),
 #endif
@@ -24,6 +28,10 @@ static const qk_ukernel qs8_dwconv9_variants[] = {
 };
 static const qk_ukernel qs8_dwconv25_variants[] = {
 #if defined(QK_ARCH_X86)
+#if defined(QK_BUILD_AVX512VNNI)
+    QK_UKERNEL(qs8_dwconv_ukernel_up32x25__avx512vnni, QK_ISA_AVX512VNNI, 1, 32, 25, 2),
+    QK_UKERNEL(qs8_dwconv_ukernel_up16x25__avx512vnni, QK_ISA_AVX512VNNI, 1, 16, 25, 2),
+#endif
 #if defined(QK_BUILD_AVX2)
     QK_UKERNEL(qs8_dwconv_ukernel_up16x25__avx2, QK_ISA_AVX2, 1, 16, 25, 2),
 #endif

@@ -2,9 +2,4 @@
  * Body and rationale: qkernels/dwconv-avx2.h. */
 #include "qkernels/dwconv-avx2.h"
 
-void qs8_dwconv_ukernel_up16x25__avx2(size_t channels, size_t output_width, const size_t* indirection,
-                                        size_t step, const void* input, const void* zero, const void* weights,
-                                        void* output, size_t output_stride, const qk_dwconv_params* params) {
-  qk_dwconv_avx2(25, /*is_signed=*/1, channels, output_width, indirection, step, input, zero, weights, output,
-                output_stride, params);
-}
+QK_DWCONV_AVX2_UKERNEL(qs8_dwconv_ukernel_up16x25__avx2, 25, /*is_signed=*/1)

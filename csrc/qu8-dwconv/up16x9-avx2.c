@@ -2,9 +2,4 @@
  * Body and rationale: qkernels/dwconv-avx2.h. */
 #include "qkernels/dwconv-avx2.h"
 
-void qu8_dwconv_ukernel_up16x9__avx2(size_t channels, size_t output_width, const size_t* indirection,
-                                        size_t step, const void* input, const void* zero, const void* weights,
-                                        void* output, size_t output_stride, const qk_dwconv_params* params) {
-  qk_dwconv_avx2(9, /*is_signed=*/0, channels, output_width, indirection, step, input, zero, weights, output,
-                output_stride, params);
-}
+QK_DWCONV_AVX2_UKERNEL(qu8_dwconv_ukernel_up16x9__avx2, 9, /*is_signed=*/0)

@@ -1,0 +1,6 @@
+/* qu8 depthwise, up16x9, avx512vnni: the AVX2 body (16 channels per block, taps
+ * paired) with each vpmaddwd + vpaddd fused into one ymm vpdpwssd (AVX512VL,
+ * 32 registers).  Body and rationale: qkernels/dwconv-avx2.h (QK_DW_DOT). */
+#include "qkernels/dwconv-avx2.h"
+
+QK_DWCONV_AVX2_UKERNEL(qu8_dwconv_ukernel_up16x9__avx512vnni, 9, /*is_signed=*/0)
