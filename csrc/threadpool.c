@@ -25,10 +25,32 @@ static struct {
   atomic_size_t next; /* next task index to hand out */
   size_t default_threads;
   size_t born[QK_MAX_THREADS + 1]; /* generation at each worker's creation */
+  /* Lock-free mirrors for the spin phases below: `published` follows
+   * generation, `pending` counts workers still inside the current job. */
+  atomic_size_t published;
+  atomic_size_t pending;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER};
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* Spin before sleeping.  A network calls the pool once per layer, 50-100
+ * times per inference, with 10-50 us of Python between calls; waking a
+ * sleeping worker through the condition variable costs about as much as a
+ * small layer on a virtual machine, so 2 threads ran no faster than 1.
+ * Workers therefore poll for the next job for a while (QK_SPIN pause
+ * iterations, tens of microseconds) before they sleep, and the caller polls
+ * for the stragglers before it waits.  Spinning only shortcuts the wait: the
+ * lock/condition-variable protocol below decides everything. */
+#define QK_SPIN 4000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__ __volatile__("pause");
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+  __asm__ __volatile__("yield");
+#endif
+}
 
 static void run_tasks(task_fn fn, void* job, size_t count) {
   for (;;) {
@@ -44,6 +66,14 @@ static void* worker_main(void* arg) {
   /* Not the current generation: a worker created for a job must not miss it. */
   size_t seen = pool.born[id];
   for (;;) {
+    if (pool.generation == seen) {
+      pthread_mutex_unlock(&pool.lock);
+      for (int spin = 0; spin < QK_SPIN; spin++) {
+        if (atomic_load_explicit(&pool.published, memory_order_acquire) != seen) break;
+        cpu_relax();
+      }
+      pthread_mutex_lock(&pool.lock);
+    }
     while (pool.generation == seen) pthread_cond_wait(&pool.wake, &pool.lock);
     seen = pool.generation;
     if (id >= pool.wanted) continue; /* not needed for this job */
@@ -52,6 +82,7 @@ static void* worker_main(void* arg) {
     const size_t count = pool.count;
     pthread_mutex_unlock(&pool.lock);
     run_tasks(fn, job, count);
+    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
     pthread_mutex_lock(&pool.lock);
     if (--pool.running == 0) pthread_cond_signal(&pool.done);
   }
@@ -76,6 +107,8 @@ static void atfork_child(void) {
   pool.workers = 0;
   pool.running = 0;
   pool.wanted = 0;
+  atomic_store(&pool.pending, 0);
+  atomic_store(&pool.published, pool.generation);
 }
 
 static void pool_init(void) {
@@ -156,12 +189,18 @@ static void parallel_for(task_fn fn, void* job, size_t count, size_t threads) {
   atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
   pool.wanted = helpers + 1;
   pool.running = helpers;
+  atomic_store_explicit(&pool.pending, helpers, memory_order_relaxed);
   pool.generation++;
+  atomic_store_explicit(&pool.published, pool.generation, memory_order_release);
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.lock);
 
   run_tasks(fn, job, count);
 
+  for (int spin = 0; spin < QK_SPIN; spin++) {
+    if (atomic_load_explicit(&pool.pending, memory_order_acquire) == 0) break;
+    cpu_relax();
+  }
   pthread_mutex_lock(&pool.lock);
   while (pool.running != 0) pthread_cond_wait(&pool.done, &pool.lock);
   pthread_mutex_unlock(&pool.lock);
