@@ -126,8 +126,11 @@ def im2col(const uint8_t[::1] x, size_t batch, size_t h, size_t w, size_t c, siz
         raise ValueError("im2col sizes, strides, dilations and threads must be positive")
     if not 0 <= pad <= 255:
         raise ValueError("pad must be a byte value")
-    # every coordinate the C code forms stays far from size_t wrap-around
-    if max((oh - 1) * sh + (kh - 1) * dh, (ow - 1) * sw + (kw - 1) * dw, pt, pl) > (<size_t> 1) << 40:
+    # every coordinate the C code forms (computed here in Python ints) stays
+    # far from size_t wrap-around, on 32-bit platforms too
+    cdef object far = (<object> <size_t> -1) >> 2
+    if max((<object> oh - 1) * sh + (<object> kh - 1) * dh, (<object> ow - 1) * sw + (<object> kw - 1) * dw,
+           <object> pt, <object> pl) > far:
         raise ValueError("im2col geometry out of range")
     if <size_t> x.shape[0] != batch * h * w * c:
         raise ValueError(f"x must hold batch*h*w*c = {batch * h * w * c} bytes, got {x.shape[0]}")
