@@ -25,15 +25,7 @@ void qs8_dwconv_mul8_ukernel_up16x9__scalar(size_t channels, size_t output_width
         for (size_t t = 0; t < TAPS; t++) {
           acc += (uint32_t) ((int32_t) (int8_t) rows[t][c] * (int32_t) wt[t * CR + j]);
         }
-        int32_t y;
-        if (params->mode == QK_DWCONV_FP32) {
-          float s;
-          memcpy(&s, rq + j * sizeof(float), sizeof s);
-          y = qk_requant_fp32((int32_t) acc, s, &params->q);
-        } else {
-          const int32_t* r = (const int32_t*) rq;
-          y = qk_requant_gemmlowp((int32_t) acc, r[j], (uint32_t) r[CR + j], &params->q);
-        }
+        const int32_t y = qk_dwconv_requant_scalar((int32_t) acc, rq, j, CR, params);
         out[c] = (uint8_t) y; /* int8 results are stored by their two's complement byte */
       }
       w += block;

@@ -33,15 +33,7 @@ QK_INLINE void qk_dwconv_scalar(size_t taps, int is_signed, size_t channels, siz
           const int32_t x = is_signed ? (int32_t) (int8_t) rows[t][c] : (int32_t) rows[t][c];
           acc += (uint32_t) (x * (int32_t) wt[t * cr + j]);
         }
-        int32_t y;
-        if (params->mode == QK_DWCONV_FP32) {
-          float s;
-          memcpy(&s, rq + j * sizeof(float), sizeof s);
-          y = qk_requant_fp32((int32_t) acc, s, &params->q);
-        } else {
-          const int32_t* r = (const int32_t*) rq;
-          y = qk_requant_gemmlowp((int32_t) acc, r[j], (uint32_t) r[cr + j], &params->q);
-        }
+        const int32_t y = qk_dwconv_requant_scalar((int32_t) acc, rq, j, cr, params);
         out[c] = (uint8_t) y; /* int8 results are stored by their two's complement byte */
       }
       w += block;

@@ -60,6 +60,8 @@
 #include "qkernels/dispatch.h"
 #include "qkernels/requant.h"
 
+#include <string.h>
+
 #define QK_DWCONV_ZERO ((size_t) -1) /* indirection entry of a padding tap */
 #define QK_DWCONV_MAX_TAPS 25
 
@@ -83,6 +85,22 @@ typedef void (*qk_dwconv_fn)(size_t channels, size_t output_width, const size_t*
 /* The input row of one indirection entry. */
 QK_INLINE const uint8_t* qk_dwconv_tap(size_t offset, const void* input, const void* zero) {
   return offset == QK_DWCONV_ZERO ? (const uint8_t*) zero : (const uint8_t*) input + offset;
+}
+
+/* Scalar requantization of channel j of a block whose requantization data
+ * (both packed layouts end with the same part) starts at rq: fp32 scale[cr],
+ * or gemmlowp multiplier[cr] then shift[cr].  Used by the scalar twins. */
+QK_INLINE int32_t qk_dwconv_requant_scalar(int32_t acc, const uint8_t* rq, size_t j, size_t cr,
+                                           const qk_dwconv_params* params) {
+  if (params->mode == QK_DWCONV_FP32) {
+    float s;
+    memcpy(&s, rq + j * sizeof(float), sizeof s);
+    return qk_requant_fp32(acc, s, &params->q);
+  }
+  int32_t m, sh;
+  memcpy(&m, rq + j * sizeof(int32_t), sizeof m);
+  memcpy(&sh, rq + (cr + j) * sizeof(int32_t), sizeof sh);
+  return qk_requant_gemmlowp(acc, m, (uint32_t) sh, &params->q);
 }
 
 /* Registry meaning of qk_ukernel fields for the dwconv families:
