@@ -9,8 +9,10 @@
  * 2 product temporaries, 3 output constants), and GCC 12 spills a dozen of
  * them per block when the same loop is written with intrinsics (QEMU
  * cortex-a72, 56x56x144 s1 fp32: 0.547 instructions/MAC with intrinsics,
- * 0.507 with this block; its floor is 208 / 432 = 0.48, the rest being the
- * row pointers of each pass and the last pixels of a row).  The block's
+ * 0.507 with this block alone, 0.489 with the pass loop in assembly too and
+ * the clamp left out when it is the whole range (0.503 with a clamp); the
+ * block's floor is 202-208 / 432 = 0.47-0.48, the rest being the row
+ * pointers and the last pixels of a row).  The block's
  * arithmetic is exactly that of qk_dw8_block (intrinsics) for P = 3, S = 1,
  * which still serves stride 2.
  *
@@ -65,14 +67,14 @@
  * qk_dw_neon_requant_s16 + qk_dw_neon_narrow16: convert, scale, round to
  * nearest even (saturating), then DW8_NARROW: narrow with saturation, add
  * the zero point (saturating), narrow, clamp, store 16 bytes. */
-#define DW8_REQUANT_FP32(a0, a1, a2, a3, out) \
+#define DW8_REQUANT_FP32(NARROW, a0, a1, a2, a3, out) \
   "scvtf " a0 ".4s, " a0 ".4s\n" "scvtf " a1 ".4s, " a1 ".4s\n" \
   "scvtf " a2 ".4s, " a2 ".4s\n" "scvtf " a3 ".4s, " a3 ".4s\n" \
   "fmul " a0 ".4s, " a0 ".4s, v0.4s\n" "fmul " a1 ".4s, " a1 ".4s, v1.4s\n" \
   "fmul " a2 ".4s, " a2 ".4s, v2.4s\n" "fmul " a3 ".4s, " a3 ".4s, v3.4s\n" \
   "fcvtns " a0 ".4s, " a0 ".4s\n" "fcvtns " a1 ".4s, " a1 ".4s\n" \
   "fcvtns " a2 ".4s, " a2 ".4s\n" "fcvtns " a3 ".4s, " a3 ".4s\n" \
-  DW8_NARROW(a0, a1, a2, a3, out)
+  NARROW(a0, a1, a2, a3, out)
 /* gemmlowp (multipliers in v0-v3, negated shifts in v4-v7), as
  * qk_dw_neon_gemmlowp4: SaturatingRoundingDoublingHighMul, then
  * RoundingDivideByPOT (the sign fix-up, a rounding shift) */
@@ -82,115 +84,177 @@
   "sshr v30.4s, v30.4s, #31\n" \
   "sqadd " a ".4s, " a ".4s, v30.4s\n" \
   "srshl " a ".4s, " a ".4s, " sh ".4s\n"
-#define DW8_REQUANT_GEMMLOWP(a0, a1, a2, a3, out) \
+#define DW8_REQUANT_GEMMLOWP(NARROW, a0, a1, a2, a3, out) \
   DW8_GEMMLOWP4(a0, "v0", "v4") DW8_GEMMLOWP4(a1, "v1", "v5") \
   DW8_GEMMLOWP4(a2, "v2", "v6") DW8_GEMMLOWP4(a3, "v3", "v7") \
-  DW8_NARROW(a0, a1, a2, a3, out)
-/* int32 results -> 16 bytes: as qk_dw_neon_requant_s16 + qk_dw_neon_narrow16 */
-#define DW8_NARROW(a0, a1, a2, a3, out) \
+  NARROW(a0, a1, a2, a3, out)
+/* int32 results -> 16 bytes: as qk_dw_neon_requant_s16 + qk_dw_neon_narrow16.
+ * DW8_NARROW_FULL leaves out the clamp when it is the whole int8 range
+ * [-128, 127] -- the saturating narrow already lands there.  That is the
+ * common case, not a corner: besides layers without activation, TFLite
+ * quantizes a ReLU6 output to [0, 6] with zero point -128 and scale 6/255,
+ * so its clamp is [-128, 127] too.  2 instructions per pixel, 6 per block. */
+#define DW8_NARROW_INT8(a0, a1, a2, a3) \
   "sqxtn v30.4h, " a0 ".4s\n" "sqxtn2 v30.8h, " a1 ".4s\n" \
   "sqxtn v31.4h, " a2 ".4s\n" "sqxtn2 v31.8h, " a3 ".4s\n" \
   "sqadd v30.8h, v30.8h, %[zp].8h\n" "sqadd v31.8h, v31.8h, %[zp].8h\n" \
-  "sqxtn v30.8b, v30.8h\n" "sqxtn2 v30.16b, v31.8h\n" \
+  "sqxtn v30.8b, v30.8h\n" "sqxtn2 v30.16b, v31.8h\n"
+#define DW8_NARROW_CLAMP(a0, a1, a2, a3, out) \
+  DW8_NARROW_INT8(a0, a1, a2, a3) \
   "smax v30.16b, v30.16b, %[qmin].16b\n" "smin v30.16b, v30.16b, %[qmax].16b\n" \
   "str q30, [%[" out "], %[c]]\n"
+#define DW8_NARROW_FULL(a0, a1, a2, a3, out) \
+  DW8_NARROW_INT8(a0, a1, a2, a3) \
+  "str q30, [%[" out "], %[c]]\n"
 
-/* `nblocks` (>= 1) whole 16-channel blocks of 3 stride-1 pixels from
- * channel 0 of the rows r[j*3 + y] (5 window columns) and outputs outs[p];
- * w: the first block.  fp32: 208 instructions per block (432 MACs). */
-#define DW8_S1X3_ASM(RQLOAD, REQUANT)                                                                           \
-  size_t c = 0;                                                                                              \
-  __asm__ volatile(                                                                                          \
-      "0:\n"                                                                                                 \
-      /* bias into the three pixels' accumulators, then the 9 weight registers */                           \
-      "ld1 {v16.4s-v19.4s}, [%[w]]\n"                                                                        \
-      "ld1 {v20.4s-v23.4s}, [%[w]]\n"                                                                        \
-      "ld1 {v24.4s-v27.4s}, [%[w]], #64\n"                                                                   \
-      "ld1 {v0.16b-v3.16b}, [%[w]], #64\n"                                                                   \
-      "ld1 {v4.16b-v7.16b}, [%[w]], #64\n"                                                                   \
-      "ld1 {v8.16b}, [%[w]], #16\n"                                                                          \
-      /* window column j is tap column j - p of pixel p; within a column kx = 2,                             \
-       * 1, 0, so the pending pair is consumed (kx 1) before it is refilled (kx 0) */                        \
-      DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                              \
-      DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                  \
-      DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))      \
-      DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))                                  \
-      DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))                                                              \
-      RQLOAD /* requantization data; w is then the next block */                                             \
-      DW8_CALL(REQUANT, (DW8_P0, "o0"))                                                                      \
-      DW8_CALL(REQUANT, (DW8_P1, "o1"))                                                                      \
-      DW8_CALL(REQUANT, (DW8_P2, "o2"))                                                                      \
-      "add %[c], %[c], #16\n"                                                                                \
-      "subs %[n], %[n], #1\n"                                                                                \
-      "b.ne 0b\n"                                                                                            \
-      : [w] "+r"(w), [n] "+r"(nblocks), [c] "+r"(c)                                                          \
-      : [r00] "r"(r[0]), [r01] "r"(r[1]), [r02] "r"(r[2]), [r10] "r"(r[3]), [r11] "r"(r[4]), [r12] "r"(r[5]), \
-        [r20] "r"(r[6]), [r21] "r"(r[7]), [r22] "r"(r[8]), [r30] "r"(r[9]), [r31] "r"(r[10]),                 \
-        [r32] "r"(r[11]), [r40] "r"(r[12]), [r41] "r"(r[13]), [r42] "r"(r[14]), [o0] "r"(outs[0]),           \
-        [o1] "r"(outs[1]), [o2] "r"(outs[2]), [zp] "w"(o->zp), [qmin] "w"(o->qmin16), [qmax] "w"(o->qmax16)   \
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v15",      \
-        "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",    \
+/* `npass` (>= 1) passes of 3 stride-1 pixels, each over `nblocks` (>= 1)
+ * whole 16-channel blocks from channel 0.  Pass k reads its 15 row pointers
+ * (window column j, row y at j*3 + y) from ptrs[9k ..] -- consecutive passes
+ * share 2 columns, so the table advances 9 entries -- and writes pixels at
+ * out + (3k + p) * stride.  Loading the pointers here keeps all 26 general
+ * registers inside the asm (x16 = the weights, x17 = blocks left) instead
+ * of making the compiler materialize 18
+ * pointer operands per pass.  fp32: 208 instructions per block (432 MACs),
+ * 202 with DW8_NARROW_FULL, plus 17 per pass. */
+#define DW8_S1X3_ASM(RQLOAD, REQUANT, NARROW)                                                                  \
+  const uint8_t *r00, *r01, *r02, *r10, *r11, *r12, *r20, *r21, *r22, *r30, *r31, *r32, *r40, *r41, *r42;    \
+  uint8_t *o1, *o2;                                                                                           \
+  size_t c;                                                                                                   \
+  __asm__ volatile(                                                                                           \
+      "1:\n"                                                                                                  \
+      "ldp %[r00], %[r01], [%[p]]\n"                                                                          \
+      "ldp %[r02], %[r10], [%[p], #16]\n"                                                                     \
+      "ldp %[r11], %[r12], [%[p], #32]\n"                                                                     \
+      "ldp %[r20], %[r21], [%[p], #48]\n"                                                                     \
+      "ldp %[r22], %[r30], [%[p], #64]\n"                                                                     \
+      "ldp %[r31], %[r32], [%[p], #80]\n"                                                                     \
+      "ldp %[r40], %[r41], [%[p], #96]\n"                                                                     \
+      "ldr %[r42], [%[p], #112]\n"                                                                            \
+      "add %[p], %[p], #72\n"                                                                                 \
+      "add %[o1], %[o0], %[stride]\n"                                                                         \
+      "add %[o2], %[o1], %[stride]\n"                                                                         \
+      "mov x16, %[wb]\n"                                                                                      \
+      "mov x17, %[nblocks]\n"                                                                                 \
+      "mov %[c], #0\n"                                                                                        \
+      "0:\n"                                                                                                  \
+      /* bias into the three pixels' accumulators, then the 9 weight registers */                            \
+      "ld1 {v16.4s-v19.4s}, [x16]\n"                                                                         \
+      "ld1 {v20.4s-v23.4s}, [x16]\n"                                                                         \
+      "ld1 {v24.4s-v27.4s}, [x16], #64\n"                                                                    \
+      "ld1 {v0.16b-v3.16b}, [x16], #64\n"                                                                    \
+      "ld1 {v4.16b-v7.16b}, [x16], #64\n"                                                                    \
+      "ld1 {v8.16b}, [x16], #16\n"                                                                           \
+      /* window column j is tap column j - p of pixel p; within a column kx = 2,                              \
+       * 1, 0, so the pending pair is consumed (kx 1) before it is refilled (kx 0) */                         \
+      DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                               \
+      DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                   \
+      DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))       \
+      DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))                                   \
+      DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))                                                               \
+      RQLOAD /* requantization data; w is then the next block */                                              \
+      DW8_CALL(REQUANT, (NARROW, DW8_P0, "o0"))                                                               \
+      DW8_CALL(REQUANT, (NARROW, DW8_P1, "o1"))                                                               \
+      DW8_CALL(REQUANT, (NARROW, DW8_P2, "o2"))                                                               \
+      "add %[c], %[c], #16\n"                                                                                 \
+      "subs x17, x17, #1\n"                                                                                    \
+      "b.ne 0b\n"                                                                                             \
+      "add %[o0], %[o2], %[stride]\n"                                                                         \
+      "subs %[np], %[np], #1\n"                                                                               \
+      "b.ne 1b\n"                                                                                             \
+      : [p] "+r"(ptrs), [np] "+r"(npass), [o0] "+r"(out), [c] "=&r"(c),                                      \
+        [o1] "=&r"(o1), [o2] "=&r"(o2), [r00] "=&r"(r00), [r01] "=&r"(r01), [r02] "=&r"(r02),                 \
+        [r10] "=&r"(r10), [r11] "=&r"(r11), [r12] "=&r"(r12), [r20] "=&r"(r20), [r21] "=&r"(r21),             \
+        [r22] "=&r"(r22), [r30] "=&r"(r30), [r31] "=&r"(r31), [r32] "=&r"(r32), [r40] "=&r"(r40),             \
+        [r41] "=&r"(r41), [r42] "=&r"(r42)                                                                    \
+      : [wb] "r"(weights), [nblocks] "r"(nblocks), [stride] "r"(stride), [zp] "w"(o->zp),                    \
+        [qmin] "w"(o->qmin16), [qmax] "w"(o->qmax16)                                                          \
+      : "cc", "memory", "x16", "x17", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v15",       \
+        "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",     \
         "v30", "v31")
 
 /* fp32 data: scale[16]; gemmlowp: multiplier[16], shift[16] (negated here for
  * srshl), then rounding[16] and pow[16], which these kernels skip */
-#define DW8_RQLOAD_FP32 "ld1 {v0.4s-v3.4s}, [%[w]], #64\n"
+#define DW8_RQLOAD_FP32 "ld1 {v0.4s-v3.4s}, [x16], #64\n"
 #define DW8_RQLOAD_GEMMLOWP                                                         \
-  "ld1 {v0.4s-v3.4s}, [%[w]], #64\n" "ld1 {v4.4s-v7.4s}, [%[w]], #64\n"             \
+  "ld1 {v0.4s-v3.4s}, [x16], #64\n" "ld1 {v4.4s-v7.4s}, [x16], #64\n"             \
   "neg v4.4s, v4.4s\n" "neg v5.4s, v5.4s\n" "neg v6.4s, v6.4s\n" "neg v7.4s, v7.4s\n" \
-  "add %[w], %[w], #128\n"
+  "add x16, x16, #128\n"
 
-QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, const uint8_t* const* r, size_t nblocks, const uint8_t* w,
-                                  uint8_t* const* outs, const qk_dw_neon_out* o) {
+QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, int full_range, const uint8_t* const* ptrs, size_t npass,
+                                  size_t nblocks, const uint8_t* weights, uint8_t* out, size_t stride,
+                                  const qk_dw_neon_out* o) {
   /* the output constants are asm inputs: left out of the clobbers, they can
    * only live in v12-v14, and stay there across the passes of a row */
-  if (mode == QK_DWCONV_FP32) {
-    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32);
+  if (mode == QK_DWCONV_FP32 && full_range) {
+    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_FULL);
+  } else if (mode == QK_DWCONV_FP32) {
+    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_CLAMP);
+  } else if (full_range) {
+    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_FULL);
   } else {
-    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP);
+    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_CLAMP);
   }
 }
 
-/* A row with stride 1: passes of 3 pixels through the assembly (the last
- * < 16 channels via a zeroed stack copy, as qk_dw8_pass), then the
- * remaining pixels one at a time. */
-QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, size_t channels, size_t output_width, const size_t* indirection, const void* input,
-                            const void* zero, const void* weights, void* output, size_t output_stride,
-                            const qk_dwconv_params* params) {
+/* Passes per row pointer table: 48 pixels, 150 pointers on the stack. */
+#define DW8_CHUNK 16
+
+/* ptrs[i] = qk_dwconv_tap(indirection[i], ...) for i < count, two 64-bit
+ * entries per vector (1.75 instructions per entry in the main loop instead
+ * of the 4 of ldr/add/cmn/csel). */
+QK_DW_ALWAYS_INLINE void dw8_tap_pointers(const uint8_t** ptrs, const size_t* indirection, size_t count,
+                                          const void* input, const void* zero) {
+  const uint64x2_t base = vdupq_n_u64((uint64_t) (uintptr_t) input);
+  const uint64x2_t zrow = vdupq_n_u64((uint64_t) (uintptr_t) zero);
+  const uint64x2_t sentinel = vdupq_n_u64((uint64_t) QK_DWCONV_ZERO);
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const uint64x2x4_t off = vld1q_u64_x4((const uint64_t*) indirection + i);
+    uint64x2x4_t p;
+    p.val[0] = vbslq_u64(vceqq_u64(off.val[0], sentinel), zrow, vaddq_u64(off.val[0], base));
+    p.val[1] = vbslq_u64(vceqq_u64(off.val[1], sentinel), zrow, vaddq_u64(off.val[1], base));
+    p.val[2] = vbslq_u64(vceqq_u64(off.val[2], sentinel), zrow, vaddq_u64(off.val[2], base));
+    p.val[3] = vbslq_u64(vceqq_u64(off.val[3], sentinel), zrow, vaddq_u64(off.val[3], base));
+    vst1q_u64_x4((uint64_t*) ptrs + i, p);
+  }
+  for (; i < count; i++) ptrs[i] = qk_dwconv_tap(indirection[i], input, zero);
+}
+
+/* A row with stride 1: passes of 3 pixels through the assembly, a chunk of
+ * passes at a time (their row pointers converted from the indirection once,
+ * 3 per pixel); the last < 16 channels of each pass via a zeroed stack copy,
+ * as qk_dw8_pass; then the remaining pixels one at a time. */
+QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, int full_range, size_t channels, size_t output_width,
+                                    const size_t* indirection, const void* input, const void* zero,
+                                    const void* weights, void* output, size_t output_stride,
+                                    const qk_dwconv_params* params) {
   const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, mode);
   const size_t nfull = channels / QK_DW8_CR, n = channels % QK_DW8_CR;
   const qk_dw_neon_out o = qk_dw_neon_out_init(params);
+  const size_t npass_row = output_width / 3;
   uint8_t* out = (uint8_t*) output;
-  size_t px = 0;
-  const uint8_t* r[15];
-  /* the first 2 window columns of a pass are the last 2 of the previous one */
-#pragma GCC unroll 6
-  for (int i = 0; i < 6; i++) r[9 + i] = qk_dwconv_tap(indirection[i], input, zero);
-  for (; px + 3 <= output_width; px += 3) {
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) r[i] = r[9 + i];
-#pragma GCC unroll 9
-    for (int i = 6; i < 15; i++) r[i] = qk_dwconv_tap(indirection[i], input, zero);
-    uint8_t* outs[3] = {out, out + output_stride, out + 2 * output_stride};
-    if (nfull != 0) dw8_s1x3(mode, r, nfull, (const uint8_t*) weights, outs, &o);
-    if (n != 0) {
+  for (size_t k0 = 0; k0 < npass_row; k0 += DW8_CHUNK) {
+    const size_t npass = npass_row - k0 < DW8_CHUNK ? npass_row - k0 : DW8_CHUNK;
+    const uint8_t* ptrs[9 * DW8_CHUNK + 6];
+    dw8_tap_pointers(ptrs, indirection, 9 * npass + 6, input, zero);
+    if (nfull != 0) dw8_s1x3(mode, full_range, ptrs, npass, nfull, (const uint8_t*) weights, out, output_stride, &o);
+    for (size_t k = 0; n != 0 && k < npass; k++) {
       const size_t c = nfull * QK_DW8_CR;
-      uint8_t buf[15 * QK_DW8_CR], tmp[3][QK_DW8_CR];
+      uint8_t buf[15 * QK_DW8_CR], tmp[3 * QK_DW8_CR];
       const uint8_t* br[15];
-      uint8_t* touts[3] = {tmp[0], tmp[1], tmp[2]};
       memset(buf, 0, sizeof buf);
 #pragma GCC unroll 15
       for (int i = 0; i < 15; i++) {
-        memcpy(buf + i * QK_DW8_CR, r[i] + c, n);
+        memcpy(buf + i * QK_DW8_CR, ptrs[9 * k + i] + c, n);
         br[i] = buf + i * QK_DW8_CR;
       }
-      dw8_s1x3(mode, br, 1, (const uint8_t*) weights + nfull * block, touts, &o);
-      for (int p = 0; p < 3; p++) memcpy(outs[p] + c, tmp[p], n);
+      dw8_s1x3(mode, full_range, br, 1, 1, (const uint8_t*) weights + nfull * block, tmp, QK_DW8_CR, &o);
+      for (int p = 0; p < 3; p++) memcpy(out + (3 * k + p) * output_stride + c, tmp + p * QK_DW8_CR, n);
     }
-    indirection += 9;
-    out += 3 * output_stride;
+    indirection += 9 * npass;
+    out += 3 * npass * output_stride;
   }
-  qk_dw8_single(mode, channels, output_width - px, indirection, 3, input, zero, weights, block, out,
+  qk_dw8_single(mode, channels, output_width - 3 * npass_row, indirection, 3, input, zero, weights, block, out,
                 output_stride, &o);
 }
 
@@ -199,11 +263,19 @@ static QK_DW8_KERNEL(dw8_generic, 3, 3)
 void qs8_dwconv_mul8_ukernel_up16x9x3__neon(size_t channels, size_t output_width, const size_t* indirection,
                                             size_t step, const void* input, const void* zero, const void* weights,
                                             void* output, size_t output_stride, const qk_dwconv_params* params) {
-  if (step == 3 && params->mode == QK_DWCONV_FP32) {
-    dw8_row_s1(QK_DWCONV_FP32, channels, output_width, indirection, input, zero, weights, output, output_stride,
+  /* mode and clamp as constants, so each row function holds one asm variant */
+  const int full_range = params->q.qmin == INT8_MIN && params->q.qmax == INT8_MAX;
+  if (step == 3 && params->mode == QK_DWCONV_FP32 && full_range) {
+    dw8_row_s1(QK_DWCONV_FP32, 1, channels, output_width, indirection, input, zero, weights, output, output_stride,
                params);
+  } else if (step == 3 && params->mode == QK_DWCONV_FP32) {
+    dw8_row_s1(QK_DWCONV_FP32, 0, channels, output_width, indirection, input, zero, weights, output, output_stride,
+               params);
+  } else if (step == 3 && full_range) {
+    dw8_row_s1(QK_DWCONV_GEMMLOWP, 1, channels, output_width, indirection, input, zero, weights, output,
+               output_stride, params);
   } else if (step == 3) {
-    dw8_row_s1(QK_DWCONV_GEMMLOWP, channels, output_width, indirection, input, zero, weights, output,
+    dw8_row_s1(QK_DWCONV_GEMMLOWP, 0, channels, output_width, indirection, input, zero, weights, output,
                output_stride, params);
   } else {
     dw8_generic(channels, output_width, indirection, step, input, zero, weights, output, output_stride, params);

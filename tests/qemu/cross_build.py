@@ -85,10 +85,12 @@ def main():
     ap.add_argument("--sysroot", required=True, help="guest root made by setup_root.sh")
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--cc", choices=("gcc", "clang"), default="gcc",
+                    help="cross compiler: the GNU cross gcc, or clang --target (Termux and Apple build with clang)")
     args = ap.parse_args()
     root, out = os.path.abspath(args.sysroot), os.path.abspath(args.out)
     triplet = TRIPLET[args.arch]
-    cc = triplet + "-gcc"
+    cc = [triplet + "-gcc"] if args.cc == "gcc" else ["clang", "--target=" + triplet]
     build = os.path.join(out, "build")
     os.makedirs(build, exist_ok=True)
     # Keep the whole output dir out of git without touching the repo's .gitignore.
@@ -124,7 +126,7 @@ def main():
         rel = os.path.relpath(src, REPO) if not src.startswith(build) else os.path.basename(src)
         obj = os.path.join(build, "obj", rel.replace(os.sep, "__") + ".o")
         os.makedirs(os.path.dirname(obj), exist_ok=True)
-        cmds.append(([cc] + common + extra + ["-MMD", "-MF", obj + ".d", "-c", src, "-o", obj], obj))
+        cmds.append((cc + common + extra + ["-MMD", "-MF", obj + ".d", "-c", src, "-o", obj], obj))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda c: compile_one(*c), cmds))
     errors = [err for _, _, err in results if err]
@@ -136,7 +138,7 @@ def main():
 
     # 3. Link, then lay out DIR/qkernels = sources of the package + the module.
     so = os.path.join(build, "_ext" + ext_suffix(root, triplet))
-    link = [cc, "-shared", "-o", so] + [obj for obj, _, _ in results] + ["-lpthread"]  # as setup.py
+    link = cc + ["-shared", "-o", so] + [obj for obj, _, _ in results] + ["-lpthread"]  # as setup.py
     if rebuilt or not os.path.exists(so) or read(so + ".cmd") != "\0".join(link):
         subprocess.run(link, check=True)
         with open(so + ".cmd", "w") as f:

@@ -13,13 +13,18 @@ ARCH=$1 CPU=$2
 shift 2
 [ $# -gt 0 ] || set -- -q tests
 arch_vars "$ARCH"
-OUT=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH}
+# QKERNELS_QEMU_CC=clang cross-builds with clang --target instead of the GNU
+# cross gcc (Termux on Android and Apple build with clang).
+CC_KIND=${QKERNELS_QEMU_CC:-gcc}
+case $CC_KIND in gcc) SUFFIX= ;; clang) SUFFIX=-clang ;; *) die "QKERNELS_QEMU_CC must be gcc or clang, not '$CC_KIND'" ;; esac
+OUT=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH$SUFFIX}
 t0=$SECONDS
 
 case $ARCH in
     aarch64) need_pkgs qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross ;;
     armv7) need_pkgs qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross ;;
 esac
+[ "$CC_KIND" = clang ] && need_pkgs clang
 # (`qemu -cpu help` exits 1, hence the `|| true`.)
 cpus=$("$QEMU" -cpu help | awk 'NR > 1 {print $1}' || true)
 grep -qx -- "$CPU" <<<"$cpus" || die "$QEMU has no CPU model '$CPU'; it has: $(echo $cpus)"
@@ -27,7 +32,7 @@ grep -qx -- "$CPU" <<<"$cpus" || die "$QEMU has no CPU model '$CPU'; it has: $(e
 python3 -c 'import Cython' 2>/dev/null || { log "pip install Cython"; python3 -m pip install -q 'Cython>=3'; }
 
 echo "=== qkernels under QEMU: arch=$ARCH cpu=$CPU ($("$QEMU" --version | head -1))"
-echo "=== root=$ROOT  build=$OUT  repo=$REPO"
+echo "=== root=$ROOT  build=$OUT ($CC_KIND)  repo=$REPO"
 "$QEMU_DIR/setup_root.sh" "$ARCH" >/dev/null
 t1=$SECONDS
 if [ -n "${QKERNELS_QEMU_SITE:-}" ]; then
@@ -37,14 +42,14 @@ if [ -n "${QKERNELS_QEMU_SITE:-}" ]; then
     OUT=$(cd "$QKERNELS_QEMU_SITE" && pwd)
     echo "=== testing the installed package in $OUT (no cross build)"
 else
-    python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT"
+    python3 "$QEMU_DIR/cross_build.py" --arch "$ARCH" --sysroot "$ROOT" --out "$OUT" --cc "$CC_KIND"
 fi
 t2=$SECONDS
 
 # The guest python as a host command: run below, and made sys.executable of
 # every guest python by sitecustomize.py, so tests' subprocesses work too.
 guest_python=$(printf '%q ' "$QEMU" -cpu "$CPU" -L "$ROOT" "$ROOT/usr/bin/python3")
-PYWRAP=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH}/python3-$CPU
+PYWRAP=${QKERNELS_QEMU_OUT:-$REPO/build/qemu-$ARCH$SUFFIX}/python3-$CPU
 mkdir -p "$(dirname "$PYWRAP")"
 printf '#!/bin/bash\nexec %s"$@"\n' "$guest_python" >"$PYWRAP"
 chmod +x "$PYWRAP"
