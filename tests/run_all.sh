@@ -4,12 +4,14 @@
 #   2. run pytest natively once per ISA level this CPU has (QKERNELS_ISA=...)
 #   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
 #   3. run pytest under QEMU: aarch64 cortex-a72 (NEON), cortex-a76 (dotprod),
-#      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs)
+#      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs),
+#      then aarch64 max and armv7 cortex-a7 again with clang-built modules
 #   4. tools/wheel_proof.sh: the release artifacts (sdist, offline gcc/clang
 #      wheel builds, numpy 1.26 and 2.x, Arm wheels installed into the QEMU
 #      roots and tested there); about 8 minutes
 # Options via environment: QKERNELS_SKIP_QEMU=1 skips step 3 and the Arm part
-# of step 4; QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 ..." picks other models;
+# of step 4; QKERNELS_QEMU_CONFIGS="aarch64:cortex-a72 armv7:cortex-a7:clang ..."
+# picks other models and compilers;
 # QKERNELS_SKIP_WHEEL_PROOF=1 skips step 4; QKERNELS_SKIP_SANITIZE=1 step 2b.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -65,8 +67,11 @@ if [ "${QKERNELS_SKIP_SANITIZE:-0}" != 1 ]; then
 fi
 
 if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
-    for cfg in ${QKERNELS_QEMU_CONFIGS:-aarch64:cortex-a72 aarch64:cortex-a76 aarch64:max armv7:cortex-a7}; do
-        stage "qemu ${cfg%%:*} ${cfg#*:}" bash tests/qemu/run.sh "${cfg%%:*}" "${cfg#*:}" -q tests
+    # ARCH:CPU[:clang]; the clang builds stand in for Termux (Android) and
+    # Apple, whose compiler is clang: same sources, same tests.
+    for cfg in ${QKERNELS_QEMU_CONFIGS:-aarch64:cortex-a72 aarch64:cortex-a76 aarch64:max armv7:cortex-a7 aarch64:max:clang armv7:cortex-a7:clang}; do
+        IFS=: read -r arch cpu cc <<<"$cfg"
+        stage "qemu $arch $cpu${cc:+ ($cc)}" env QKERNELS_QEMU_CC="${cc:-gcc}" bash tests/qemu/run.sh "$arch" "$cpu" -q tests
     done
 fi
 
