@@ -3,7 +3,8 @@
 # /work/shared/tools/qemu-icount/README.md and DESIGN.md section 6).
 #   bench/dwconv_icount.sh ARCH CPU KERNEL [H W C STRIDE [dtype [mode [clamp]]]]
 # (clamp: "full" or "LO,HI", see bench/dwconv_icount.py)
-# Needs the cross build of tests/qemu/run.sh (build/qemu-ARCH) and the plugin.
+# Needs the cross build of tests/qemu/run.sh (build/qemu-ARCH, or the one in
+# QKERNELS_QEMU_OUT, e.g. build/qemu-aarch64-clang) and the plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH=$1 CPU=$2 KERNEL=$3 H=${4:-56} W=${5:-56} C=${6:-144} S=${7:-1} DT=${8:-int8} MODE=${9:-fp32} CLAMP=${10:-full}
@@ -12,7 +13,7 @@ ROOT=${QKERNELS_QEMU_CACHE:-$HOME/.cache/qkernels-qemu}/bookworm-$DEB
 LIB=$(/work/shared/tools/qemu-icount/build.sh)
 count() {
     local f; f=$(mktemp)
-    PYTHONHASHSEED=0 PYTHONPATH=build/qemu-$ARCH PYTHONNOUSERSITE=1 "$QEMU" -cpu "$CPU" -plugin "$LIB,out=$f" -L "$ROOT" \
+    PYTHONHASHSEED=0 PYTHONPATH=${QKERNELS_QEMU_OUT:-build/qemu-$ARCH} PYTHONNOUSERSITE=1 "$QEMU" -cpu "$CPU" -plugin "$LIB,out=$f" -L "$ROOT" \
         "$ROOT/usr/bin/python3" -P bench/dwconv_icount.py "$H" "$W" "$C" "$S" "$KERNEL" "$1" "$DT" "$MODE" "$CLAMP"
     awk '{print $2}' "$f"; rm -f "$f"
 }

@@ -257,20 +257,21 @@ def test_multi_pixel_windows_match(rng):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_int8_weight_rows_chunks_and_clamps(mode, rng):
-    """The int8-weight stride-1 row path: rows of several 48-pixel pointer
-    chunks (16 passes of 3) with 0-2 pixels left over, channel tails, and both
-    narrowings -- the whole-range clamp (no clamp instructions) and real
-    clamps, including ones a single LSB inside the range."""
+@pytest.mark.parametrize("stride", [1, 2])
+def test_int8_weight_rows_chunks_and_clamps(mode, stride, rng):
+    """The int8-weight row paths of stride 1 and 2: rows of several pointer
+    chunks (16 passes of 3 or 2 pixels) with pixels left over, channel tails,
+    and both narrowings -- the whole-range clamp (no clamp instructions) and
+    real clamps, including ones a single LSB inside the range."""
     clamps = [(None, None), (-128, 127), (-127, 127), (-128, 126), (-5, 6)]
     cases = [(47, 16), (48, 24), (49, 40), (96, 16), (100, 33), (146, 8)]
     for i, (width, c) in enumerate(cases[::scaled(1, 2)]):
         for clamp in clamps[i % 2::scaled(1, 2)]:
-            op, args = make_op(rng, "int8", c, 3, 3, stride=1, padding=(1, int(rng.integers(0, 2))), mode=mode,
-                               clamp=clamp, symmetric=True)
+            op, args = make_op(rng, "int8", c, 3, 3, stride=stride, padding=(1, int(rng.integers(0, 2))),
+                               mode=mode, clamp=clamp, symmetric=True)
             assert op._family.endswith("_mul8")
-            x = rand_q(rng, (1, 3, width + 2, c), "int8")
-            check_all_variants(op, args, x, f"W={width} C={c} clamp={clamp} {mode}")
+            x = rand_q(rng, (1, 3, (width - 1) * stride + 2 + int(rng.integers(0, 2)), c), "int8")
+            check_all_variants(op, args, x, f"W={width} s={stride} C={c} clamp={clamp} {mode}")
 
 
 def test_threads_batch_and_out(rng):

@@ -1,20 +1,21 @@
 /* qs8 depthwise, int8-weight layout, 16 channels x 9 taps, aarch64 NEON:
- * three output pixels per pass for compact stride-1 and stride-2 rows
- * (sharing the 3x5 / 3x7 input window and the block's weight registers),
- * one pixel at a time otherwise.  Body and rationale: dwconv-mul8-neon.h.
+ * several output pixels per pass on compact rows -- 3 of stride 1 or 2 of
+ * stride 2, both reading a 3x5 input window and sharing the block's weight
+ * registers -- one pixel at a time otherwise (dilation, other steps).  Body
+ * and rationale of the arithmetic: dwconv-mul8-neon.h.
  *
- * The hot case -- stride 1, the MobileNet layers -- is written out in inline
- * assembly below (fp32 and gemmlowp requantization): it needs all 32 vector registers
- * (9 weights, 3 pixels x 4 accumulators, 3 input rows, one pending pair,
- * 2 product temporaries, 3 output constants), and GCC 12 spills a dozen of
- * them per block when the same loop is written with intrinsics (QEMU
- * cortex-a72, 56x56x144 s1 fp32: 0.547 instructions/MAC with intrinsics,
- * 0.507 with this block alone, 0.489 with the pass loop in assembly too and
- * the clamp left out when it is the whole range (0.503 with a clamp); the
- * block's floor is 202-208 / 432 = 0.47-0.48, the rest being the row
- * pointers and the last pixels of a row).  The block's
- * arithmetic is exactly that of qk_dw8_block (intrinsics) for P = 3, S = 1,
- * which still serves stride 2.
+ * The passes are written out in inline assembly below (fp32 and gemmlowp
+ * requantization, with and without a clamp): a block needs all 32 vector
+ * registers (9 weights, 3 pixels x 4 accumulators, 3 input rows, one pending
+ * pair, 2 product temporaries, 3 output constants), and GCC 12 spills a
+ * dozen of them per block when the same loop is written with intrinsics
+ * (qk_dw8_block, which computes exactly the same).  QEMU cortex-a72,
+ * 56x56x144 fp32, instructions/MAC: stride 1 0.547 with intrinsics, 0.507
+ * with the block in asm, 0.489 with the pass loop in asm too and no clamp
+ * instructions for a whole-range clamp (0.503 with a clamp); the block's
+ * floor is 202-208 / 432 = 0.47-0.48, the rest being the row pointers and
+ * the last pixels of a row.  Stride 2: 0.579 with 3-pixel intrinsics, 0.520
+ * with the 2-pixel asm.
  *
  * Built for armv7 too (a "neon" file) but empty there: 16 q registers do
  * not hold three pixels' accumulators next to the weights. */
@@ -107,16 +108,48 @@
   DW8_NARROW_INT8(a0, a1, a2, a3) \
   "str q30, [%[" out "], %[c]]\n"
 
-/* `npass` (>= 1) passes of 3 stride-1 pixels, each over `nblocks` (>= 1)
- * whole 16-channel blocks from channel 0.  Pass k reads its 15 row pointers
- * (window column j, row y at j*3 + y) from ptrs[9k ..] -- consecutive passes
- * share 2 columns, so the table advances 9 entries -- and writes pixels at
- * out + (3k + p) * stride.  Loading the pointers here keeps all 26 general
- * registers inside the asm (x16 = the weights, x17 = blocks left) instead
- * of making the compiler materialize 18
- * pointer operands per pass.  fp32: 208 instructions per block (432 MACs),
- * 202 with DW8_NARROW_FULL, plus 17 per pass. */
-#define DW8_S1X3_ASM(RQLOAD, REQUANT, NARROW)                                                                  \
+/* Pass geometries: 3 pixels of stride 1 (window columns 0-4; column j is
+ * tap column j - p of pixel p), or 2 pixels of stride 2 (columns 0-4 again;
+ * pixel 1 starts at column 2).  Both read 15 row pointers per pass, which
+ * is what the 30-operand limit of GCC's asm allows next to everything else;
+ * 3 pixels of stride 2 would need 21.  Within a column kx runs 2, 1, 0, so
+ * the pending pair is consumed (kx 1) before it is refilled (kx 0).  Per
+ * geometry: bias loads, the columns, the requantization of each pixel, the
+ * bytes the pointer table advances per pass, the next pass's first output. */
+#define DW8_BIAS_S1X3 \
+  "ld1 {v16.4s-v19.4s}, [x16]\n" "ld1 {v20.4s-v23.4s}, [x16]\n" "ld1 {v24.4s-v27.4s}, [x16], #64\n"
+#define DW8_COLUMNS_S1X3                                                                                    \
+  DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                                 \
+  DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                     \
+  DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))         \
+  DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))                                     \
+  DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))
+#define DW8_REQUANTS_S1X3(REQUANT, NARROW) \
+  DW8_CALL(REQUANT, (NARROW, DW8_P0, "o0")) DW8_CALL(REQUANT, (NARROW, DW8_P1, "o1")) DW8_CALL(REQUANT, (NARROW, DW8_P2, "o2"))
+#define DW8_ADVANCE_S1X3 "#72" /* 3 pixels x 1 column x 3 rows x 8 bytes */
+#define DW8_NEXT_OUT_S1X3 "o2"
+#define DW8_BIAS_S2X2 "ld1 {v16.4s-v19.4s}, [x16]\n" "ld1 {v20.4s-v23.4s}, [x16], #64\n"
+#define DW8_COLUMNS_S2X2                                                                                    \
+  DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                                 \
+  DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0))                                                                 \
+  DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                     \
+  DW8_COLUMN(3) DW8_CALL(DW8_KX1, (DW8_P1))                                                                 \
+  DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P1))
+#define DW8_REQUANTS_S2X2(REQUANT, NARROW) \
+  DW8_CALL(REQUANT, (NARROW, DW8_P0, "o0")) DW8_CALL(REQUANT, (NARROW, DW8_P1, "o1"))
+#define DW8_ADVANCE_S2X2 "#96" /* 2 pixels x 2 columns x 3 rows x 8 bytes */
+#define DW8_NEXT_OUT_S2X2 "o1"
+
+/* `npass` (>= 1) passes of geometry G, each over `nblocks` (>= 1) whole
+ * 16-channel blocks from channel 0.  Pass k reads its 15 row pointers
+ * (window column j, row y at j*3 + y) from the table at ptrs + k *
+ * DW8_ADVANCE (consecutive passes share window columns) and writes pixel p
+ * at out + (P*k + p) * stride.  Loading the pointers here keeps the 26
+ * general registers inside the asm (x16 = the weights, x17 = blocks left)
+ * instead of making the compiler materialize 18 pointer operands per pass.
+ * fp32 S1X3: 208 instructions per block (432 MACs), 202 with
+ * DW8_NARROW_FULL, plus 17 per pass; S2X2: 144 / 140 per block (288 MACs). */
+#define DW8_PASS_ASM(G, RQLOAD, REQUANT, NARROW)                                                             \
   const uint8_t *r00, *r01, *r02, *r10, *r11, *r12, *r20, *r21, *r22, *r30, *r31, *r32, *r40, *r41, *r42;    \
   uint8_t *o1, *o2;                                                                                           \
   size_t c;                                                                                                   \
@@ -130,35 +163,25 @@
       "ldp %[r31], %[r32], [%[p], #80]\n"                                                                     \
       "ldp %[r40], %[r41], [%[p], #96]\n"                                                                     \
       "ldr %[r42], [%[p], #112]\n"                                                                            \
-      "add %[p], %[p], #72\n"                                                                                 \
+      "add %[p], %[p], " DW8_ADVANCE_##G "\n"                                                                 \
       "add %[o1], %[o0], %[stride]\n"                                                                         \
       "add %[o2], %[o1], %[stride]\n"                                                                         \
       "mov x16, %[wb]\n"                                                                                      \
       "mov x17, %[nblocks]\n"                                                                                 \
       "mov %[c], #0\n"                                                                                        \
       "0:\n"                                                                                                  \
-      /* bias into the three pixels' accumulators, then the 9 weight registers */                            \
-      "ld1 {v16.4s-v19.4s}, [x16]\n"                                                                         \
-      "ld1 {v20.4s-v23.4s}, [x16]\n"                                                                         \
-      "ld1 {v24.4s-v27.4s}, [x16], #64\n"                                                                    \
-      "ld1 {v0.16b-v3.16b}, [x16], #64\n"                                                                    \
-      "ld1 {v4.16b-v7.16b}, [x16], #64\n"                                                                    \
-      "ld1 {v8.16b}, [x16], #16\n"                                                                           \
-      /* window column j is tap column j - p of pixel p; within a column kx = 2,                              \
-       * 1, 0, so the pending pair is consumed (kx 1) before it is refilled (kx 0) */                         \
-      DW8_COLUMN(0) DW8_CALL(DW8_KX0, (DW8_P0))                                                               \
-      DW8_COLUMN(1) DW8_CALL(DW8_KX1, (DW8_P0)) DW8_CALL(DW8_KX0, (DW8_P1))                                   \
-      DW8_COLUMN(2) DW8_CALL(DW8_KX2, (DW8_P0)) DW8_CALL(DW8_KX1, (DW8_P1)) DW8_CALL(DW8_KX0, (DW8_P2))       \
-      DW8_COLUMN(3) DW8_CALL(DW8_KX2, (DW8_P1)) DW8_CALL(DW8_KX1, (DW8_P2))                                   \
-      DW8_COLUMN(4) DW8_CALL(DW8_KX2, (DW8_P2))                                                               \
-      RQLOAD /* requantization data; w is then the next block */                                              \
-      DW8_CALL(REQUANT, (NARROW, DW8_P0, "o0"))                                                               \
-      DW8_CALL(REQUANT, (NARROW, DW8_P1, "o1"))                                                               \
-      DW8_CALL(REQUANT, (NARROW, DW8_P2, "o2"))                                                               \
+      /* bias into the pixels' accumulators, then the 9 weight registers */                                  \
+      DW8_BIAS_##G                                                                                            \
+      "ld1 {v0.16b-v3.16b}, [x16], #64\n"                                                                     \
+      "ld1 {v4.16b-v7.16b}, [x16], #64\n"                                                                     \
+      "ld1 {v8.16b}, [x16], #16\n"                                                                            \
+      DW8_COLUMNS_##G                                                                                         \
+      RQLOAD /* requantization data; x16 is then the next block */                                            \
+      DW8_REQUANTS_##G(REQUANT, NARROW)                                                                       \
       "add %[c], %[c], #16\n"                                                                                 \
-      "subs x17, x17, #1\n"                                                                                    \
+      "subs x17, x17, #1\n"                                                                                   \
       "b.ne 0b\n"                                                                                             \
-      "add %[o0], %[o2], %[stride]\n"                                                                         \
+      "add %[o0], %[" DW8_NEXT_OUT_##G "], %[stride]\n"                                                       \
       "subs %[np], %[np], #1\n"                                                                               \
       "b.ne 1b\n"                                                                                             \
       : [p] "+r"(ptrs), [np] "+r"(npass), [o0] "+r"(out), [c] "=&r"(c),                                      \
@@ -168,9 +191,9 @@
         [r41] "=&r"(r41), [r42] "=&r"(r42)                                                                    \
       : [wb] "r"(weights), [nblocks] "r"(nblocks), [stride] "r"(stride), [zp] "w"(o->zp),                    \
         [qmin] "w"(o->qmin16), [qmax] "w"(o->qmax16)                                                          \
-      : "cc", "memory", "x16", "x17", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v15",       \
-        "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",     \
-        "v30", "v31")
+      : "cc", "memory", "x16", "x17", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10",       \
+        "v11", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",    \
+        "v28", "v29", "v30", "v31")
 
 /* fp32 data: scale[16]; gemmlowp: multiplier[16], shift[16] (negated here for
  * srshl), then rounding[16] and pow[16], which these kernels skip */
@@ -180,23 +203,31 @@
   "neg v4.4s, v4.4s\n" "neg v5.4s, v5.4s\n" "neg v6.4s, v6.4s\n" "neg v7.4s, v7.4s\n" \
   "add x16, x16, #128\n"
 
-QK_DW_ALWAYS_INLINE void dw8_s1x3(int mode, int full_range, const uint8_t* const* ptrs, size_t npass,
-                                  size_t nblocks, const uint8_t* weights, uint8_t* out, size_t stride,
-                                  const qk_dw_neon_out* o) {
+/* The asm variant for a geometry, requantization mode and clamp. */
+#define DW8_PASS_VARIANTS(G)                                                  \
+  if (mode == QK_DWCONV_FP32 && full_range) {                                 \
+    DW8_PASS_ASM(G, DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_FULL);      \
+  } else if (mode == QK_DWCONV_FP32) {                                        \
+    DW8_PASS_ASM(G, DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_CLAMP);     \
+  } else if (full_range) {                                                    \
+    DW8_PASS_ASM(G, DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_FULL); \
+  } else {                                                                    \
+    DW8_PASS_ASM(G, DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_CLAMP); \
+  }
+
+QK_DW_ALWAYS_INLINE void dw8_passes(int S, int mode, int full_range, const uint8_t* const* ptrs, size_t npass,
+                                    size_t nblocks, const uint8_t* weights, uint8_t* out, size_t stride,
+                                    const qk_dw_neon_out* o) {
   /* the output constants are asm inputs: left out of the clobbers, they can
    * only live in v12-v14, and stay there across the passes of a row */
-  if (mode == QK_DWCONV_FP32 && full_range) {
-    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_FULL);
-  } else if (mode == QK_DWCONV_FP32) {
-    DW8_S1X3_ASM(DW8_RQLOAD_FP32, DW8_REQUANT_FP32, DW8_NARROW_CLAMP);
-  } else if (full_range) {
-    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_FULL);
+  if (S == 1) {
+    DW8_PASS_VARIANTS(S1X3)
   } else {
-    DW8_S1X3_ASM(DW8_RQLOAD_GEMMLOWP, DW8_REQUANT_GEMMLOWP, DW8_NARROW_CLAMP);
+    DW8_PASS_VARIANTS(S2X2)
   }
 }
 
-/* Passes per row pointer table: 48 pixels, 150 pointers on the stack. */
+/* Passes per row pointer table: at most 16 * 12 + 3 = 195 pointers on the stack. */
 #define DW8_CHUNK 16
 
 /* ptrs[i] = qk_dwconv_tap(indirection[i], ...) for i < count, two 64-bit
@@ -220,24 +251,26 @@ QK_DW_ALWAYS_INLINE void dw8_tap_pointers(const uint8_t** ptrs, const size_t* in
   for (; i < count; i++) ptrs[i] = qk_dwconv_tap(indirection[i], input, zero);
 }
 
-/* A row with stride 1: passes of 3 pixels through the assembly, a chunk of
- * passes at a time (their row pointers converted from the indirection once,
- * 3 per pixel); the last < 16 channels of each pass via a zeroed stack copy,
- * as qk_dw8_pass; then the remaining pixels one at a time. */
-QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, int full_range, size_t channels, size_t output_width,
-                                    const size_t* indirection, const void* input, const void* zero,
-                                    const void* weights, void* output, size_t output_stride,
-                                    const qk_dwconv_params* params) {
+/* A row of stride S (1: passes of 3 pixels, 2: of 2) through the assembly,
+ * a chunk of passes at a time (their row pointers converted from the
+ * indirection once, 3 per window column); the last < 16 channels of each
+ * pass via a zeroed stack copy, as qk_dw8_pass; then the remaining pixels one
+ * at a time. */
+QK_DW_ALWAYS_INLINE void dw8_row(int S, int mode, int full_range, size_t channels, size_t output_width,
+                                 const size_t* indirection, const void* input, const void* zero,
+                                 const void* weights, void* output, size_t output_stride,
+                                 const qk_dwconv_params* params) {
+  const size_t P = S == 1 ? 3 : 2, adv = 3 * (size_t) S * P; /* pointer entries per pass */
   const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, mode);
   const size_t nfull = channels / QK_DW8_CR, n = channels % QK_DW8_CR;
   const qk_dw_neon_out o = qk_dw_neon_out_init(params);
-  const size_t npass_row = output_width / 3;
+  const size_t npass_row = output_width / P;
   uint8_t* out = (uint8_t*) output;
   for (size_t k0 = 0; k0 < npass_row; k0 += DW8_CHUNK) {
     const size_t npass = npass_row - k0 < DW8_CHUNK ? npass_row - k0 : DW8_CHUNK;
-    const uint8_t* ptrs[9 * DW8_CHUNK + 6];
-    dw8_tap_pointers(ptrs, indirection, 9 * npass + 6, input, zero);
-    if (nfull != 0) dw8_s1x3(mode, full_range, ptrs, npass, nfull, (const uint8_t*) weights, out, output_stride, &o);
+    const uint8_t* ptrs[12 * DW8_CHUNK + 3];
+    dw8_tap_pointers(ptrs, indirection, adv * (npass - 1) + 15, input, zero);
+    if (nfull != 0) dw8_passes(S, mode, full_range, ptrs, npass, nfull, (const uint8_t*) weights, out, output_stride, &o);
     for (size_t k = 0; n != 0 && k < npass; k++) {
       const size_t c = nfull * QK_DW8_CR;
       uint8_t buf[15 * QK_DW8_CR], tmp[3 * QK_DW8_CR];
@@ -245,41 +278,44 @@ QK_DW_ALWAYS_INLINE void dw8_row_s1(int mode, int full_range, size_t channels, s
       memset(buf, 0, sizeof buf);
 #pragma GCC unroll 15
       for (int i = 0; i < 15; i++) {
-        memcpy(buf + i * QK_DW8_CR, ptrs[9 * k + i] + c, n);
+        memcpy(buf + i * QK_DW8_CR, ptrs[adv * k + i] + c, n);
         br[i] = buf + i * QK_DW8_CR;
       }
-      dw8_s1x3(mode, full_range, br, 1, 1, (const uint8_t*) weights + nfull * block, tmp, QK_DW8_CR, &o);
-      for (int p = 0; p < 3; p++) memcpy(out + (3 * k + p) * output_stride + c, tmp + p * QK_DW8_CR, n);
+      dw8_passes(S, mode, full_range, br, 1, 1, (const uint8_t*) weights + nfull * block, tmp, QK_DW8_CR, &o);
+      for (size_t p = 0; p < P; p++) memcpy(out + (P * k + p) * output_stride + c, tmp + p * QK_DW8_CR, n);
     }
-    indirection += 9 * npass;
-    out += 3 * npass * output_stride;
+    indirection += adv * npass;
+    out += P * npass * output_stride;
   }
-  qk_dw8_single(mode, channels, output_width - 3 * npass_row, indirection, 3, input, zero, weights, block, out,
-                output_stride, &o);
+  qk_dw8_single(mode, channels, output_width - P * npass_row, indirection, 3 * (size_t) S, input, zero, weights,
+                block, out, output_stride, &o);
 }
 
-static QK_DW8_KERNEL(dw8_generic, 3, 3)
+/* other indirection steps (dilation, wider strides): one pixel at a time */
+static QK_DW8_KERNEL(dw8_generic, 1, 1)
 
 void qs8_dwconv_mul8_ukernel_up16x9x3__neon(size_t channels, size_t output_width, const size_t* indirection,
                                             size_t step, const void* input, const void* zero, const void* weights,
                                             void* output, size_t output_stride, const qk_dwconv_params* params) {
-  /* mode and clamp as constants, so each row function holds one asm variant */
+  /* stride, mode and clamp as constants, so each row function holds one asm variant */
   const int full_range = params->q.qmin == INT8_MIN && params->q.qmax == INT8_MAX;
-  if (step == 3 && params->mode == QK_DWCONV_FP32 && full_range) {
-    dw8_row_s1(QK_DWCONV_FP32, 1, channels, output_width, indirection, input, zero, weights, output, output_stride,
-               params);
-  } else if (step == 3 && params->mode == QK_DWCONV_FP32) {
-    dw8_row_s1(QK_DWCONV_FP32, 0, channels, output_width, indirection, input, zero, weights, output, output_stride,
-               params);
-  } else if (step == 3 && full_range) {
-    dw8_row_s1(QK_DWCONV_GEMMLOWP, 1, channels, output_width, indirection, input, zero, weights, output,
-               output_stride, params);
-  } else if (step == 3) {
-    dw8_row_s1(QK_DWCONV_GEMMLOWP, 0, channels, output_width, indirection, input, zero, weights, output,
-               output_stride, params);
+  const int fp32 = params->mode == QK_DWCONV_FP32;
+#define DW8_ROW(S, MODE, FULL) \
+  dw8_row(S, MODE, FULL, channels, output_width, indirection, input, zero, weights, output, output_stride, params)
+  if (step == 3 || step == 6) {
+    const int S = step == 3 ? 1 : 2;
+    if (S == 1 && fp32 && full_range) DW8_ROW(1, QK_DWCONV_FP32, 1);
+    else if (S == 1 && fp32) DW8_ROW(1, QK_DWCONV_FP32, 0);
+    else if (S == 1 && full_range) DW8_ROW(1, QK_DWCONV_GEMMLOWP, 1);
+    else if (S == 1) DW8_ROW(1, QK_DWCONV_GEMMLOWP, 0);
+    else if (fp32 && full_range) DW8_ROW(2, QK_DWCONV_FP32, 1);
+    else if (fp32) DW8_ROW(2, QK_DWCONV_FP32, 0);
+    else if (full_range) DW8_ROW(2, QK_DWCONV_GEMMLOWP, 1);
+    else DW8_ROW(2, QK_DWCONV_GEMMLOWP, 0);
   } else {
     dw8_generic(channels, output_width, indirection, step, input, zero, weights, output, output_stride, params);
   }
+#undef DW8_ROW
 }
 #else
 typedef int qk_qs8_dwconv_mul8_up16x9x3_neon_is_aarch64_only; /* keeps the translation unit non-empty */
