@@ -3,7 +3,7 @@
 
     python3 bench/gemm_icount.py --arch aarch64 --cpu cortex-a72 [--cpu cortex-a76 ...]
                                  [--family qs8_gemm] [--kernels a,b] [--shapes 49x960x320,...]
-                                 [--mode fp32|gemmlowp] [--check]
+                                 [--mode fp32|gemmlowp] [--check] [--cc gcc|clang]
 
 Needs the cross build of tests/qemu/run.sh (build/qemu-ARCH: it is refreshed
 here with tests/qemu/cross_build.py) and the icount plugin
@@ -29,13 +29,14 @@ QEMU = {"aarch64": "qemu-aarch64", "armv7": "qemu-arm"}
 DEB = {"aarch64": "arm64", "armv7": "armhf"}
 
 
-def build(arch, root):
-    out = os.path.join(REPO, "build", "qemu-" + arch)
+def build(arch, root, cc="gcc"):
+    out = os.path.join(REPO, "build", "qemu-" + arch + ("-clang" if cc == "clang" else ""))
     subprocess.run([sys.executable, os.path.join(REPO, "tests/qemu/cross_build.py"), "--arch", arch, "--sysroot",
-                    root, "--out", out], check=True, stdout=subprocess.DEVNULL)
+                    root, "--out", out, "--cc", cc], check=True, stdout=subprocess.DEVNULL)
     objs = [o for o in glob.glob(os.path.join(out, "build/obj/*.o")) if not os.path.basename(o).startswith("_ext")]
     exe = os.path.join(out, "gemm_icount")
-    subprocess.run([TRIPLET[arch] + "-gcc", "-O2", "-std=c11", "-I", os.path.join(REPO, "csrc/include"),
+    compiler = [TRIPLET[arch] + "-gcc"] if cc == "gcc" else ["clang", "--target=" + TRIPLET[arch]]
+    subprocess.run(compiler + ["-O2", "-std=c11", "-I", os.path.join(REPO, "csrc/include"),
                     os.path.join(HERE, "gemm_icount.c")] + objs + ["-o", exe, "-lpthread", "-lm"], check=True)
     return exe
 
@@ -52,6 +53,8 @@ def count(arch, cpu, root, plugin, exe, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(TRIPLET))
+    ap.add_argument("--cc", choices=("gcc", "clang"), default="gcc",
+                    help="compiler of the kernels (clang: build/qemu-ARCH-clang, as Termux/Apple builds)")
     ap.add_argument("--cpu", action="append", required=True)
     ap.add_argument("--family", action="append")
     ap.add_argument("--kernels", help="comma-separated names (default: every usable non-scalar variant)")
@@ -62,7 +65,7 @@ def main():
     ap.add_argument("--plugin", default=os.path.expanduser("~/.cache/qemu-icount/libicount.so"))
     args = ap.parse_args()
     root = os.path.expanduser("~/.cache/qkernels-qemu/bookworm-" + DEB[args.arch])
-    exe = build(args.arch, root)
+    exe = build(args.arch, root, args.cc)
     r1, r2 = (int(r) for r in args.reps.split(","))
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     print("| family | kernel | cpu | " + " | ".join("x".join(map(str, s)) for s in shapes) + " |")
