@@ -729,3 +729,37 @@ def test_same_geometry_as_grouped_conv2d(rng):
                                     **kwargs)
             np.testing.assert_array_equal(reference.depthwise_conv2d(x, w, bias, **kwargs), want)
             np.testing.assert_array_equal(op(x), want)
+
+
+def test_repeated_calls_fast_path_still_validates(rng):
+    """Calls on an input shape already seen take the cached path
+    (DepthwiseConv2d._run); it must give the same results and the same errors."""
+    op, args = make_op(rng, "int8", 24, 3, 3, stride=2, padding=1)
+    x = rand_q(rng, (1, 9, 11, 24), "int8")
+    want = reference.depthwise_conv2d(x, args[0], args[1], **args[2])
+    for _ in range(3):
+        np.testing.assert_array_equal(op(x), want)
+    assert x.shape in op._calls
+    # other data, same shape
+    x2 = rand_q(rng, x.shape, "int8")
+    np.testing.assert_array_equal(op(x2, threads=2), reference.depthwise_conv2d(x2, args[0], args[1], **args[2]))
+    # a strided input of the same shape is copied, not read as if contiguous
+    xs = np.ascontiguousarray(np.repeat(x2, 2, axis=2))[:, :, ::2, :]
+    assert xs.shape == x.shape and not xs.flags.c_contiguous
+    np.testing.assert_array_equal(op(xs), reference.depthwise_conv2d(x2, args[0], args[1], **args[2]))
+    # wrong dtype of the same shape
+    with pytest.raises(TypeError):
+        op(x.view(np.uint8))
+    # out= is still checked
+    out = np.empty_like(want)
+    assert op(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    with pytest.raises(ValueError):
+        op(x, out=np.empty(want.shape[1:], want.dtype))
+    with pytest.raises(ValueError):
+        op(x, out=x)
+    with pytest.raises(ValueError):
+        op(x, threads=0)
+    # a 3-D input of another shape, then the cached 4-D one again
+    np.testing.assert_array_equal(op(x[0]), want[0])
+    np.testing.assert_array_equal(op(x), want)

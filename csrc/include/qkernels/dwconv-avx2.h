@@ -340,7 +340,18 @@ QK_DW_ALWAYS_INLINE qk_dw_b qk_dw_avx2_block(size_t taps, int is_signed, int mod
  * j: its partner weight is 0): 3 widens + 4 unpacks per pixel and block.
  * Stride 2 keeps the packed pairs: A = [y0, y1] and C = [y2, next y0] of
  * the even column shared by two pixels, B = [y1, y2] of the odd one:
- * 6 widens + 6 unpacks per pixel. */
+ * 6 widens + 6 unpacks per pixel.
+ *
+ * Tried at stride 2 and measured slower (zmm, Zen 4 class, direct kernel
+ * A/B, bit-exact): interleaving the byte rows first at half width
+ * (vpunpck*bw on ymm, ~3x the throughput of a zmm vpunpcklwd in isolation)
+ * and widening the pairs from registers, with weights in the matching
+ * order and one qword permute before the narrowing: 1.03-1.16x SLOWER on
+ * the four MobileNetV2 stride-2 layers (the widen from memory is a fused
+ * load); splitting each accumulator into two shorter vpdpwssd chains: slower
+ * still (the loop is throughput-bound, not latency-bound).  The
+ * requantization is 25-32% of the 3x3 time (measured by replacing it with a
+ * plain narrowing). */
 typedef struct {
   qk_dw_v bias[2];
   qk_dw_v w[5][2];
