@@ -291,33 +291,33 @@ QK_DW_ALWAYS_INLINE void dw7_row_s1(int mode, size_t channels, size_t output_wid
   const uint32x4_t ostep = vld1q_u32(ostep_init);
   const size_t npass_row = output_width / 3;
   uint8_t* out = (uint8_t*) output;
+  const size_t c = nfull * QK_DW8_CR;
+  const uint32_t wt = (uint32_t) (uintptr_t) weights;
   for (size_t k0 = 0; k0 < npass_row; k0 += DW7_CHUNK) {
     const size_t npass = npass_row - k0 < DW7_CHUNK ? npass_row - k0 : DW7_CHUNK;
-    uint32_t recs[DW7_CHUNK * DW7_REC + 3];
-    uint32x4_t rows[DW7_CHUNK][4];
-    for (size_t k = 0; k < npass; k++) {
-      /* entries 9k .. 9k+14 (the last load overlaps: entry 9k+15 may be
-       * past the row) */
-      const uint32_t* e = (const uint32_t*) indirection + 9 * k;
-      const uint32x4_t e0 = vld1q_u32(e), e1 = vld1q_u32(e + 4), e2 = vld1q_u32(e + 8), e3 = vld1q_u32(e + 11);
-      rows[k][0] = vbslq_u32(vceqq_u32(e0, sentinel), zrow, vaddq_u32(e0, base));
-      rows[k][1] = vbslq_u32(vceqq_u32(e1, sentinel), zrow, vaddq_u32(e1, base));
-      rows[k][2] = vbslq_u32(vceqq_u32(e2, sentinel), zrow, vaddq_u32(e2, base));
-      rows[k][3] = vbslq_u32(vceqq_u32(e3, sentinel), zrow, vaddq_u32(e3, base));
-      if (nfull != 0) {
-        dw7_record(recs + DW7_REC * k, rows[k][0], rows[k][1], rows[k][2], rows[k][3],
-                   (uint32_t) (uintptr_t) (out + 3 * k * output_stride), ostep, (uint32_t) (uintptr_t) weights,
-                   (uint32_t) nfull);
-      }
-    }
     if (nfull != 0) {
-      recs[DW7_REC * npass + 2] = 0;
+      uint32_t recs[DW7_CHUNK * DW7_REC + 3];
+      uint32_t* rec = recs;
+      const uint32_t* e = (const uint32_t*) indirection;
+      uint32_t o0 = (uint32_t) (uintptr_t) out;
+      for (size_t k = 0; k < npass; k++) {
+        /* entries 9k .. 9k+14 (the last load overlaps: entry 9k+15 may be
+         * past the row) */
+        const uint32x4_t e0 = vld1q_u32(e), e1 = vld1q_u32(e + 4), e2 = vld1q_u32(e + 8), e3 = vld1q_u32(e + 11);
+        dw7_record(rec, vbslq_u32(vceqq_u32(e0, sentinel), zrow, vaddq_u32(e0, base)),
+                   vbslq_u32(vceqq_u32(e1, sentinel), zrow, vaddq_u32(e1, base)),
+                   vbslq_u32(vceqq_u32(e2, sentinel), zrow, vaddq_u32(e2, base)),
+                   vbslq_u32(vceqq_u32(e3, sentinel), zrow, vaddq_u32(e3, base)), o0, ostep, wt, (uint32_t) nfull);
+        rec += DW7_REC;
+        e += 9;
+        o0 += 3 * os;
+      }
+      rec[2] = 0;
       dw7_run(mode, recs, consts);
     }
     if (n != 0) {
       /* the tail: 15 rows of 16 bytes (n real) and 3 outputs on the stack;
        * its record does not depend on the pass */
-      const size_t c = nfull * QK_DW8_CR;
       uint8_t buf[15 * QK_DW8_CR] __attribute__((aligned(16)));
       uint8_t tmp[3 * QK_DW8_CR] __attribute__((aligned(16)));
       uint32_t trec[DW7_REC + 3];
@@ -330,13 +330,10 @@ QK_DW_ALWAYS_INLINE void dw7_row_s1(int mode, size_t channels, size_t output_wid
                  1);
       trec[DW7_REC + 2] = 0;
       for (size_t k = 0; k < npass; k++) {
-        uint32_t r[16];
-        vst1q_u32(r, rows[k][0]);
-        vst1q_u32(r + 4, rows[k][1]);
-        vst1q_u32(r + 8, rows[k][2]);
-        vst1q_u32(r + 12, vextq_u32(rows[k][3], rows[k][3], 1)); /* 12-14 */
         memset(buf, 0, sizeof buf);
-        for (int i = 0; i < 15; i++) memcpy(buf + i * QK_DW8_CR, (const uint8_t*) (uintptr_t) r[i] + c, n);
+        for (int i = 0; i < 15; i++) {
+          memcpy(buf + i * QK_DW8_CR, qk_dwconv_tap(indirection[9 * k + i], input, zero) + c, n);
+        }
         dw7_run(mode, trec, consts);
         for (int p = 0; p < 3; p++) memcpy(out + (3 * k + p) * output_stride + c, tmp + p * QK_DW8_CR, n);
       }
