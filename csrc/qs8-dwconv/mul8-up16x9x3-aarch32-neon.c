@@ -107,19 +107,21 @@
 #define DW7_TAP8_LO "vld1.8 {d1}, [%[w]]!\n"                           /* +192 -> +200 */
 #define DW7_TAP8_HI "add %[w], %[w], #8\n" "vld1.8 {d0}, [%[w]]!\n"   /* +192 -> +208 */
 
-/* One 8-channel half of a block for 3 pixels.  Entry: %[w] at the half's
- * bias, %[rt] at the pass's 18 chain differences, %[cur] at the half's
- * first row.  Exit: %[rt] back at the differences, %[cur] at the next half's
- * first row, %[w] as RQ leaves it. */
-#define DW7_HALF(H, RQ)                                                                   \
+/* One 8-channel half of a block for P = 3 (2, 1) pixels.  Entry: %[w] at
+ * the half's bias, %[rt] at the pass's chain differences (3 (P + 2) loads,
+ * then P stores), %[cur] at the half's first row.  Exit: %[rt] back at the
+ * differences, %[cur] at the next half's first row, %[w] as RQ leaves it. */
+#define DW7_HALF_TAPS(H)                                                                  \
+  DW7_W_##H##_BIAS_TO_TAPS                                                                 \
+  "vldmia %[w]!, {d0-d15}\n"                                                               \
+  DW7_TAP8_##H
+#define DW7_HALF3(H, RQ)                                                                  \
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
   /* bias into the three pixels' accumulators */                                          \
   "vld1.32 {d16-d19}, [%[w]]\n"                                                            \
   "vld1.32 {d20-d23}, [%[w]]\n"                                                            \
   "vld1.32 {d24-d27}, [%[w]]!\n"                                                           \
-  DW7_W_##H##_BIAS_TO_TAPS                                                                 \
-  "vldmia %[w]!, {d0-d15}\n"                                                               \
-  DW7_TAP8_##H                                                                             \
+  DW7_HALF_TAPS(H)                                                                         \
   /* window column j is tap column j - p of pixel p */                                    \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
@@ -130,7 +132,35 @@
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P2))                                    \
   "sub %[rt], %[rt], #72\n"                                                                \
-  RQ(H)
+  RQ(H, 3)
+/* the last 2 or 1 pixels of a row (3x4 / 3x3 windows) */
+#define DW7_HALF2(H, RQ)                                                                  \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  "vld1.32 {d16-d19}, [%[w]]\n"                                                            \
+  "vld1.32 {d20-d23}, [%[w]]!\n"                                                           \
+  DW7_HALF_TAPS(H)                                                                         \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0)) DW7_CALL(DW7_KX1, (H, DW7_P1))     \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX2, (H, DW7_P1))                                    \
+  "ldmia %[rt]!, {r0-r1}\n"                                                                \
+  "sub %[rt], %[rt], #56\n"                                                                \
+  RQ(H, 2)
+#define DW7_HALF1(H, RQ)                                                                  \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  "vld1.32 {d16-d19}, [%[w]]!\n"                                                           \
+  DW7_HALF_TAPS(H)                                                                         \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0))                                    \
+  "ldmia %[rt]!, {r0-r3}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0))                                    \
+  "sub %[rt], %[rt], #40\n"                                                                \
+  RQ(H, 1)
+/* differences per pass record, bytes */
+#define DW7_DIFF_BYTES3 "72"
+#define DW7_DIFF_BYTES2 "56"
+#define DW7_DIFF_BYTES1 "40"
 
 /* ---- fp32 ----
  * %[rc]: fmin[4] fmax[4] magic[4] (q2-q4), zero point bytes[16] (q5), the
@@ -144,10 +174,12 @@
   "vtbl.8 " out ", {" list "}, d12\n"
 #define DW7_FP32_W_LO "add %[w], %[w], #8\n"  /* +200 -> +208: scales 0-7 */
 #define DW7_FP32_W_HI "add %[w], %[w], #32\n" /* +208 -> +240: scales 8-15 */
-#define DW7_RQ_FP32(H)                                                                    \
+#define DW7_RQ_FP32(H, P)                                                                 \
   DW7_FP32_W_##H                                                                          \
   "vld1.32 {d0-d3}, [%[w]]!\n" /* lo: -> +240; hi: -> +272, the next block */              \
   "vldmia %[rc], {d4-d13}\n"                                                               \
+  DW7_FP32_OUT##P
+#define DW7_FP32_OUT3                                                                     \
   DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
   DW7_FP32_PIXEL("q10", "q11", "d20-d23", "d15")                                           \
   DW7_FP32_PIXEL("q12", "q13", "d24-d27", "d13")                                           \
@@ -156,6 +188,16 @@
   "vst1.8 {d14}, [%[cur]], r3\n"                                                           \
   "vst1.8 {d15}, [%[cur]], r4\n"                                                           \
   "vst1.8 {d13}, [%[cur]], r5\n"
+#define DW7_FP32_OUT2                                                                     \
+  DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
+  DW7_FP32_PIXEL("q10", "q11", "d20-d23", "d15")                                           \
+  "vadd.i8 q7, q7, q5\n"                                                                   \
+  "vst1.8 {d14}, [%[cur]], r0\n"                                                           \
+  "vst1.8 {d15}, [%[cur]], r1\n"
+#define DW7_FP32_OUT1                                                                     \
+  DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
+  "vadd.i8 d14, d14, d10\n"                                                                \
+  "vst1.8 {d14}, [%[cur]], r3\n"
 #define DW7_FP32_NEXT "sub %[w], %[w], #208\n" /* +240 -> +32: the high half's bias */
 
 /* ---- gemmlowp ----
@@ -173,13 +215,15 @@
   "vqmovn.s16 " out ", q14\n"
 #define DW7_GEMMLOWP_W_LO "add %[w], %[w], #8\n"  /* +200 -> +208: multipliers 0-7 */
 #define DW7_GEMMLOWP_W_HI "add %[w], %[w], #32\n" /* +208 -> +240: multipliers 8-15 */
-#define DW7_RQ_GEMMLOWP(H)                                                                \
+#define DW7_RQ_GEMMLOWP(H, P)                                                             \
   DW7_GEMMLOWP_W_##H                                                                      \
   "vld1.32 {d0-d3}, [%[w]]!\n"                                                             \
   "add %[w], %[w], #32\n" /* the shifts, 64 bytes on */                                    \
   "vldmia %[rc], {d4-d13}\n"                                                               \
   "vld1.32 {d4-d7}, [%[w]]!\n" /* lo: -> +304; hi: -> +336 */                              \
   "vneg.s32 q2, q2\n" "vneg.s32 q3, q3\n"                                                  \
+  DW7_GEMMLOWP_OUT##P
+#define DW7_GEMMLOWP_OUT3                                                                 \
   DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
   DW7_GEMMLOWP_PIXEL("q10", "q11", "d15")                                                  \
   DW7_GEMMLOWP_PIXEL("q12", "q13", "d30")                                                  \
@@ -188,6 +232,16 @@
   "vst1.8 {d14}, [%[cur]], r3\n"                                                           \
   "vst1.8 {d15}, [%[cur]], r4\n"                                                           \
   "vst1.8 {d30}, [%[cur]], r5\n"
+#define DW7_GEMMLOWP_OUT2                                                                 \
+  DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
+  DW7_GEMMLOWP_PIXEL("q10", "q11", "d15")                                                  \
+  "vmax.s8 q7, q7, q5\n" "vmin.s8 q7, q7, q6\n"                                            \
+  "vst1.8 {d14}, [%[cur]], r0\n"                                                           \
+  "vst1.8 {d15}, [%[cur]], r1\n"
+#define DW7_GEMMLOWP_OUT1                                                                 \
+  DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
+  "vmax.s8 d14, d14, d10\n" "vmin.s8 d14, d14, d12\n"                                      \
+  "vst1.8 {d14}, [%[cur]], r3\n"
 /* lo: +304 -> +32 (the high half's bias); hi: +336 -> +464, the next block */
 #define DW7_GEMMLOWP_NEXT "sub %[w], %[w], #272\n"
 #define DW7_GEMMLOWP_END "add %[w], %[w], #128\n"
@@ -197,7 +251,7 @@
  * cur: the first row of channel 0 (the chain start); w: the first block;
  * diff: see the top.  Every pass does nblocks whole 16-channel blocks. */
 #define DW7_REC 21
-#define DW7_ASM(MODE)                                                                     \
+#define DW7_ASM(MODE, P)                                                                     \
   do {                                                                                     \
     const uint8_t *cur, *w;                                                                \
     uint32_t cnt;                                                                          \
@@ -210,13 +264,13 @@
         "cmp %[cnt], #0\n"                                                                 \
         "beq 3f\n"                                                                         \
         "2:\n"                                                                             \
-        DW7_HALF(LO, DW7_RQ_##MODE)                                                        \
+        DW7_HALF##P(LO, DW7_RQ_##MODE)                                                     \
         DW7_##MODE##_NEXT                                                                  \
-        DW7_HALF(HI, DW7_RQ_##MODE)                                                        \
+        DW7_HALF##P(HI, DW7_RQ_##MODE)                                                     \
         DW7_##MODE##_END                                                                   \
         "subs %[cnt], %[cnt], #1\n"                                                        \
         "bne 2b\n"                                                                         \
-        "add %[rt], %[rt], #72\n"                                                          \
+        "add %[rt], %[rt], #" DW7_DIFF_BYTES##P "\n"                                       \
         "b 1b\n"                                                                           \
         "3:\n"                                                                             \
         : [rt] "+r"(rt), [cur] "=&r"(cur), [w] "=&r"(w), [cnt] "=&r"(cnt)                  \
@@ -229,9 +283,39 @@
 
 QK_DW_ALWAYS_INLINE void dw7_run(int mode, const uint32_t* recs, const uint32_t* consts) {
   if (mode == QK_DWCONV_FP32) {
-    DW7_ASM(FP32);
+    DW7_ASM(FP32, 3);
   } else {
-    DW7_ASM(GEMMLOWP);
+    DW7_ASM(GEMMLOWP, 3);
+  }
+}
+
+/* The last 1 or 2 pixels of a row (whole blocks): one record of P pixels
+ * from the P + 2 window columns' entries, built here (once per row). */
+QK_DW_ALWAYS_INLINE void dw7_run_last(int mode, size_t P, const size_t* indirection, const void* input,
+                                      const void* zero, const void* weights, size_t nblocks, uint8_t* out,
+                                      size_t output_stride, const uint32_t* consts) {
+  uint32_t a[3 * 4 + 2 + 1], recs[3 + 14 + 3];
+  const size_t nrows = 3 * (P + 2);
+  for (size_t i = 0; i < nrows; i++) a[i] = (uint32_t) (uintptr_t) qk_dwconv_tap(indirection[i], input, zero);
+  for (size_t p = 0; p < P; p++) a[nrows + p] = (uint32_t) (uintptr_t) (out + p * output_stride);
+  a[nrows + P] = a[0] + 8;
+  recs[0] = a[0];
+  recs[1] = (uint32_t) (uintptr_t) weights;
+  recs[2] = (uint32_t) nblocks;
+  for (size_t i = 0; i < nrows + P; i++) recs[3 + i] = a[i + 1] - a[i];
+  recs[3 + nrows + P + 2] = 0;
+  if (P == 2) {
+    if (mode == QK_DWCONV_FP32) {
+      DW7_ASM(FP32, 2);
+    } else {
+      DW7_ASM(GEMMLOWP, 2);
+    }
+  } else {
+    if (mode == QK_DWCONV_FP32) {
+      DW7_ASM(FP32, 1);
+    } else {
+      DW7_ASM(GEMMLOWP, 1);
+    }
   }
 }
 
@@ -341,8 +425,18 @@ QK_DW_ALWAYS_INLINE void dw7_row_s1(int mode, size_t channels, size_t output_wid
     indirection += 9 * npass;
     out += 3 * npass * output_stride;
   }
-  qk_dw8_single(mode, channels, output_width - 3 * npass_row, indirection, 3, input, zero, weights, block, out,
-                output_stride, &o);
+  const size_t rest = output_width - 3 * npass_row;
+  if (rest != 0 && nfull != 0) {
+    /* whole blocks in assembly, the channel tail one pixel at a time (the
+     * one-pixel code on the rows, weights and outputs offset by c) */
+    dw7_run_last(mode, rest, indirection, input, zero, weights, nfull, out, output_stride, consts);
+    if (n != 0) {
+      qk_dw8_single(mode, n, rest, indirection, 3, (const uint8_t*) input + c, (const uint8_t*) zero + c,
+                    (const uint8_t*) weights + nfull * block, block, out + c, output_stride, &o);
+    }
+  } else {
+    qk_dw8_single(mode, channels, rest, indirection, 3, input, zero, weights, block, out, output_stride, &o);
+  }
 }
 
 static QK_DW8_KERNEL(dw7_generic, 1, 1)
