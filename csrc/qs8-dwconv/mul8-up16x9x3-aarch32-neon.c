@@ -38,7 +38,11 @@
  *
  * Counts (fp32) per 16-channel block of 3 pixels (432 MACs): 54 multiplies,
  * 60 widening adds, 30 input loads, 6 bias, 4 weight and 2 scale loads,
- * 66 requantization + 6 stores, 8 ldm/vldm, ~10 pointer/loop: about 246. */
+ * 70 requantization + 6 stores, 8 ldm/vldm, 11 pointer/loop: 249 (0.576 per
+ * MAC); per pass ~50 more to build its record.  QEMU cortex-a7, 56x56x144
+ * s1 fp32 (bench/dwconv_icount.sh): 0.601 instructions/MAC, the one-pixel
+ * kernel 0.865.  The last 1-2 pixels of a row run the same chain with 2- or
+ * 1-pixel halves. */
 #if defined(__arm__) && !defined(__aarch64__)
 #include "qkernels/dwconv-mul8-neon.h"
 
