@@ -44,6 +44,14 @@
  * kernel 0.865.  The last 1-2 pixels of a row run the same chain with 2- or
  * 1-pixel halves. */
 #if defined(__arm__) && !defined(__aarch64__)
+#if defined(__GNUC__) && !defined(__clang__)
+/* The asm takes 11 core registers (r0-r5 + 5 operands); GCC cannot find them
+ * at -O0 or with a frame pointer (-fno-omit-frame-pointer: distributions
+ * that build Python with frame pointers pass it to every extension), and
+ * fails with "impossible constraints".  These functions are always optimized
+ * and frame-pointer free; clang allocates them under any flags. */
+#pragma GCC optimize("O2", "omit-frame-pointer")
+#endif
 #include "qkernels/dwconv-mul8-neon.h"
 
 /* Register names of the two halves: weights K0-K8 (tap t = kx*3 + y) and the
