@@ -589,8 +589,7 @@ def test_simd_variants_registered():
         assert v25 == want25 + [f"{p}_dwconv_ukernel_up8x25__scalar"]
     want8 = []
     if arch in ("aarch64", "armv7") and usable("neon"):
-        if arch == "aarch64":
-            want8.append("qs8_dwconv_mul8_ukernel_up16x9x3__neon")
+        want8.append("qs8_dwconv_mul8_ukernel_up16x9x3__neon")
         want8.append("qs8_dwconv_mul8_ukernel_up16x9__neon")
     assert _ext.variants("qs8_dwconv9_mul8") == want8 + ["qs8_dwconv_mul8_ukernel_up16x9__scalar"]
     assert [_ext.variant_info("qs8_dwconv9_mul8", n)[2:] for n in _ext.variants("qs8_dwconv9_mul8")] == \

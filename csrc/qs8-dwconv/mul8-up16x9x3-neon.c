@@ -18,7 +18,9 @@
  * with the 2-pixel asm.
  *
  * Built for armv7 too (a "neon" file) but empty there: 16 q registers do
- * not hold three pixels' accumulators next to the weights. */
+ * not hold three pixels' 16-channel accumulators next to the weights; the
+ * armv7 kernel of the same name (mul8-up16x9x3-aarch32-neon.c) works in
+ * 8-channel halves. */
 #if defined(__aarch64__)
 #if defined(__GNUC__) && !defined(__clang__)
 /* Without pre-RA scheduling GCC keeps each input load next to its use

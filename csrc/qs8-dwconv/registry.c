@@ -49,7 +49,8 @@ static const qk_ukernel qs8_dwconv25_variants[] = {
 };
 /* The int8-weight layout (dwconv.h): only for weights in [-127, 127]. */
 static const qk_ukernel qs8_dwconv9_mul8_variants[] = {
-#if defined(QK_ARCH_AARCH64) && defined(QK_BUILD_NEON)
+#if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)
+    /* aarch64: mul8-up16x9x3-neon.c; armv7: mul8-up16x9x3-aarch32-neon.c */
     QK_UKERNEL(qs8_dwconv_mul8_ukernel_up16x9x3__neon, QK_ISA_NEON, 3, 16, 9, 1),
 #endif
 #if (defined(QK_ARCH_AARCH64) || defined(QK_ARCH_ARMV7)) && defined(QK_BUILD_NEON)

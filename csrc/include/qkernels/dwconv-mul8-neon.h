@@ -28,7 +28,9 @@
  * Multi-pixel (aarch64, 32 vector registers): P adjacent output pixels of
  * stride S read a 3 x (S*(P-1)+3) window of the compact indirection row
  * (dwconv.h) and share the block's 9 weight registers, as in
- * dwconv-neon-x3.h.  armv7 (16 q registers) runs one pixel at a time. */
+ * dwconv-neon-x3.h.  armv7 (16 q registers): one pixel at a time here; the
+ * 3-pixel stride-1 kernel (8-channel halves, inline assembly) is
+ * mul8-up16x9x3-aarch32-neon.c. */
 #ifndef QKERNELS_DWCONV_MUL8_NEON_H
 #define QKERNELS_DWCONV_MUL8_NEON_H
 
