@@ -30,11 +30,19 @@
   hi = vmlal_lane_s16(hi, vget_high_s16(vw), (L) < 4 ? vget_low_s16(va) : vget_high_s16(va), (L) & 3);
 #endif
 
+#if defined(__clang__)
+#define QK_4X8_FENCE __asm__("" : "+w"(acc0l), "+w"(acc0h), "+w"(acc1l), "+w"(acc1h), "+w"(acc2l), "+w"(acc2h), "+w"(acc3l), "+w"(acc3h));
+#define QK_4X8_LD8(p) qk_4x8_ld8_opaque(p)
+static inline uint8x8_t qk_4x8_ld8_opaque(const uint8_t* p) { uint8x8_t v = vld1_u8(p); __asm__("" : "+w"(v)); return v; }
+#else
+#define QK_4X8_FENCE
+#define QK_4X8_LD8(p) vld1_u8(p)
+#endif
 #define QK_4X8_STEP(vw, L)                   \
   QK_4X8_MLA(acc0l, acc0h, vw, va0, L)       \
   QK_4X8_MLA(acc1l, acc1h, vw, va1, L)       \
   QK_4X8_MLA(acc2l, acc2h, vw, va2, L)       \
-  QK_4X8_MLA(acc3l, acc3h, vw, va3, L)
+  QK_4X8_MLA(acc3l, acc3h, vw, va3, L) QK_4X8_FENCE
 
 /* WIDEN_A(u8x8) -> int16x8 activations; WIDEN_W(u8x8, vwzp) -> int16x8 weights
  * minus w_zp; PACK = qk_neon_pack_s8 or qk_neon_pack_u8. */
@@ -64,13 +72,13 @@
         const uint8_t* a3 = mr < 4 ? a2 : qk_gemm_row(ap[3], zero, a_offset);                                 \
         size_t k = kc;                                                                                        \
         for (; k >= 8; k -= 8) {                                                                              \
-          const int16x8_t va0 = WIDEN_A(vld1_u8(a0));                                                         \
+          const int16x8_t va0 = WIDEN_A(QK_4X8_LD8(a0));                                                         \
           a0 += 8;                                                                                            \
-          const int16x8_t va1 = WIDEN_A(vld1_u8(a1));                                                         \
+          const int16x8_t va1 = WIDEN_A(QK_4X8_LD8(a1));                                                         \
           a1 += 8;                                                                                            \
-          const int16x8_t va2 = WIDEN_A(vld1_u8(a2));                                                         \
+          const int16x8_t va2 = WIDEN_A(QK_4X8_LD8(a2));                                                         \
           a2 += 8;                                                                                            \
-          const int16x8_t va3 = WIDEN_A(vld1_u8(a3));                                                         \
+          const int16x8_t va3 = WIDEN_A(QK_4X8_LD8(a3));                                                         \
           a3 += 8;                                                                                            \
           const uint8x16_t vw01 = vld1q_u8(wp);                                                               \
           const uint8x16_t vw23 = vld1q_u8(wp + 16);                                                          \
