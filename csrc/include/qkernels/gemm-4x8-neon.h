@@ -8,8 +8,9 @@
  * exact for every input (|a * (w - w_zp)| <= 65025), so nothing can
  * overflow.  8 int32x4 accumulators + 4 widened activation rows + 2 widened
  * weight rows = 14 of armv7's 16 q registers.  Per 8 k: 64 smlal, 4 + 4 loads,
- * 4 + 8 widenings: ~0.33 instructions per MAC in the loop at best (GCC's
- * code: ~0.34 on aarch64, ~0.39 on armv7).
+ * 4 + 8 widenings: ~0.33 instructions per MAC in the loop at best (aarch64,
+ * GCC's code from the intrinsics: ~0.34; armv7, the asm pieces of
+ * QK_4X8_K8: 87 instructions per 64 MACs with clang, 94 with GCC).
  *
  * Tails: K tail (kc % 8) with an exact-length activation load and one k per
  * step (the activation vector shifted down a lane each time); N tail with
@@ -38,19 +39,22 @@
 
 /* QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W): 8 k of the 4 rows (activations
  * from a0..a3, weights from wp, both advanced). */
-#if defined(__clang__) && !defined(__aarch64__)
-/* clang, armv7: the 8-k step in asm pieces (activation row loads, then 2 k
- * per weight piece: a 16-byte load into q14, the 2 widenings into q15, 16
- * smlal).  With the intrinsics, clang 14 (its SelectionDAG pre-RA scheduler)
- * widens several weight rows ahead of their multiplies and keeps the
- * activations out of q0-q3 (vmlal.s16 by lane reads d0-d7 only): copies and
- * spills, 0.646 vs GCC's 0.399 instructions per MAC on 196x576x96; and it
- * turns vmovl(vld1_u8) into an extending load that goes through the stack.
- * "x" = q0-q3, the lane operands. */
+#if defined(__GNUC__) && !defined(__aarch64__)
+/* armv7 (GCC and clang): the 8-k step in asm pieces (activation row loads,
+ * then 2 k per weight piece: a 16-byte load into q14, the 2 widenings into
+ * q15, 16 smlal).  With the intrinsics, clang 14 (its SelectionDAG pre-RA
+ * scheduler) widens several weight rows ahead of their multiplies and keeps
+ * the activations out of q0-q3 (vmlal.s16 by lane reads d0-d7 only): copies
+ * and spills, 0.646 instructions per MAC on 196x576x96; it also turns
+ * vmovl(vld1_u8) into an extending load that goes through the stack.  GCC 12
+ * compiled the intrinsics to 0.399 and compiles the asm pieces to 0.377
+ * (its allocation still moves an accumulator through q0-q3 each iteration:
+ * 94 instructions per 64 MACs), clang 14 to 0.349 (87).  "x" = q0-q3, the
+ * lane operands; %P prints a d register for GCC. */
 #define QK_4X8_WA_1 "vmovl.s8 %q0, %e0"
 #define QK_4X8_WA_0 "vmovl.u8 %q0, %e0"
 #define QK_4X8_WW_1(src) "vmovl.s8 q15, " src "\n\t"
-#define QK_4X8_WW_0(src) "vsubl.u8 q15, " src ", %[zp]\n\t"
+#define QK_4X8_WW_0(src) "vsubl.u8 q15, " src ", %P[zp]\n\t"
 #define QK_4X8_H0 "%e"
 #define QK_4X8_H1 "%e"
 #define QK_4X8_H2 "%e"
