@@ -14,11 +14,14 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a7  0.678 0.377 0.436 0.263 0.250 0.275 0.281
+ *   cortex-a7  0.669 0.368 0.435 0.262 0.251 0.276 0.281 (GCC 12)
+ *              0.676 0.355 0.407 0.259 0.250 0.270 0.279 (clang 14: asm
+ *              half steps, gemm-c16-neon.inc; its intrinsics code spilled,
+ *              0.788 0.515 0.570 0.416 0.404 0.425 0.312)
  *   (format I8 with a mvn per weight register, 16-byte weight loads, no
  *    small-K path: 0.988 0.441 0.526 0.314 0.300 0.331 0.374;
  *    QNNPACK's armv7 asm 4x8: 0.517 0.380 0.413 0.358 0.377 0.386 1.419;
- *    the 4x8 lane-MLAL kernel: 0.678 0.449 0.492 0.399 0.418 0.432 1.566) */
+ *    the 4x8 lane-MLAL kernel (GCC): 0.607 0.417 0.454 0.377 0.396 0.408 1.484) */
 #if defined(__arm__) && !defined(__aarch64__)
 #define QK_NAME qs8_gemm_ukernel_2x4c16__neon
 #define QK_MR 2

@@ -17,7 +17,8 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a72  0.424 0.298 0.314 0.234 0.227 0.238 0.260
+ *   cortex-a72  0.423 0.297 0.314 0.234 0.228 0.239 0.260 (GCC 12)
+ *               0.439 0.293 0.313 0.231 0.225 0.236 0.261 (clang 14)
  *   (with format I8 and a mvn per weight register, no small-K path:
  *                0.587 0.319 0.353 0.252 0.245 0.260 0.324;
  *    XNNPACK 2x8c8 neon-mlal asm, whose int16 pair sums overflow when -128

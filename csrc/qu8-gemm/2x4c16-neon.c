@@ -8,10 +8,11 @@
  * MAC over whole layers through qk_run_gemm, 1 thread, fp32 mode), MobileNet
  * M x K x N = 3136x24x144 / 3136x144x24 / 196x64x384 / 196x576x96 /
  * 49x960x320 / 49x320x1280 / 1x1280x1000:
- *   cortex-a7  0.718 0.398 0.451 0.278 0.265 0.290 0.297
+ *   cortex-a7  0.709 0.389 0.450 0.278 0.267 0.291 0.297 (GCC 12)
+ *              0.685 0.376 0.426 0.275 0.265 0.286 0.294 (clang 14)
  *   (raw uint8 products, format I8, 16-byte weight loads, no small-K path:
  *                1.005 0.472 0.555 0.345 0.331 0.362 0.375;
- *    the 4x8 lane-MLAL kernel: 0.689 0.471 0.511 0.422 0.442 0.456 1.658) */
+ *    the 4x8 lane-MLAL kernel (GCC): 0.607 0.417 0.454 0.377 0.396 0.408 1.484) */
 #if defined(__arm__) && !defined(__aarch64__)
 #define QK_NAME qu8_gemm_ukernel_2x4c16__neon
 #define QK_MR 2

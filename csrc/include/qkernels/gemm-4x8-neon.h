@@ -8,8 +8,9 @@
  * exact for every input (|a * (w - w_zp)| <= 65025), so nothing can
  * overflow.  8 int32x4 accumulators + 4 widened activation rows + 2 widened
  * weight rows = 14 of armv7's 16 q registers.  Per 8 k: 64 smlal, 4 + 4 loads,
- * 4 + 8 widenings: ~0.33 instructions per MAC in the loop at best (GCC's
- * code: ~0.34 on aarch64, ~0.39 on armv7).
+ * 4 + 8 widenings: ~0.33 instructions per MAC in the loop at best (aarch64,
+ * GCC's code from the intrinsics: ~0.34; armv7, the asm pieces of
+ * QK_4X8_K8: 87 instructions per 64 MACs with clang, 94 with GCC).
  *
  * Tails: K tail (kc % 8) with an exact-length activation load and one k per
  * step (the activation vector shifted down a lane each time); N tail with
@@ -35,6 +36,88 @@
   QK_4X8_MLA(acc1l, acc1h, vw, va1, L)       \
   QK_4X8_MLA(acc2l, acc2h, vw, va2, L)       \
   QK_4X8_MLA(acc3l, acc3h, vw, va3, L)
+
+/* QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W): 8 k of the 4 rows (activations
+ * from a0..a3, weights from wp, both advanced). */
+#if defined(__GNUC__) && !defined(__aarch64__)
+/* armv7 (GCC and clang): the 8-k step in asm pieces (activation row loads,
+ * then 2 k per weight piece: a 16-byte load into q14, the 2 widenings into
+ * q15, 16 smlal).  With the intrinsics, clang 14 (its SelectionDAG pre-RA
+ * scheduler) widens several weight rows ahead of their multiplies and keeps
+ * the activations out of q0-q3 (vmlal.s16 by lane reads d0-d7 only): copies
+ * and spills, 0.646 instructions per MAC on 196x576x96; it also turns
+ * vmovl(vld1_u8) into an extending load that goes through the stack.  GCC 12
+ * compiled the intrinsics to 0.399 and compiles the asm pieces to 0.377
+ * (its allocation still moves an accumulator through q0-q3 each iteration:
+ * 94 instructions per 64 MACs), clang 14 to 0.349 (87).  "x" = q0-q3, the
+ * lane operands; %P prints a d register for GCC. */
+#define QK_4X8_WA_1 "vmovl.s8 %q0, %e0"
+#define QK_4X8_WA_0 "vmovl.u8 %q0, %e0"
+#define QK_4X8_WW_1(src) "vmovl.s8 q15, " src "\n\t"
+#define QK_4X8_WW_0(src) "vsubl.u8 q15, " src ", %P[zp]\n\t"
+#define QK_4X8_H0 "%e"
+#define QK_4X8_H1 "%e"
+#define QK_4X8_H2 "%e"
+#define QK_4X8_H3 "%e"
+#define QK_4X8_H4 "%f"
+#define QK_4X8_H5 "%f"
+#define QK_4X8_H6 "%f"
+#define QK_4X8_H7 "%f"
+#define QK_4X8_ROW_MLA(i, L) \
+  "vmlal.s16 %q[c" #i "l], d30, " QK_4X8_H##L "[a" #i "][" #L " & 3]\n\t" \
+  "vmlal.s16 %q[c" #i "h], d31, " QK_4X8_H##L "[a" #i "][" #L " & 3]\n\t"
+#define QK_4X8_MLA8(L) QK_4X8_ROW_MLA(0, L) QK_4X8_ROW_MLA(1, L) QK_4X8_ROW_MLA(2, L) QK_4X8_ROW_MLA(3, L)
+#define QK_4X8_LDA(i, IS_SIGNED) \
+  __asm__("vld1.8 {%e0}, [%1]!\n\t" QK_4X8_WA_##IS_SIGNED : "=x"(va##i), "+r"(a##i) : "m"(*(const uint8_t(*)[8]) a##i));
+#define QK_4X8_W2(L0, L1, IS_SIGNED)                                                                       \
+  __asm__("vld1.8 {d28-d29}, [%[w]]!\n\t" QK_4X8_WW_##IS_SIGNED("d28") QK_4X8_MLA8(L0)                  \
+          QK_4X8_WW_##IS_SIGNED("d29") QK_4X8_MLA8(L1)                                                     \
+          : [w] "+r"(wp), [c0l] "+w"(acc0l), [c0h] "+w"(acc0h), [c1l] "+w"(acc1l), [c1h] "+w"(acc1h),      \
+            [c2l] "+w"(acc2l), [c2h] "+w"(acc2h), [c3l] "+w"(acc3l), [c3h] "+w"(acc3h)                     \
+          : [a0] "x"(va0), [a1] "x"(va1), [a2] "x"(va2), [a3] "x"(va3), [zp] "w"(vwzp),                    \
+            "m"(*(const uint8_t(*)[16]) wp)                                                                \
+          : "d28", "d29", "d30", "d31");
+#define QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W)                                                             \
+  {                                                                                                        \
+    int16x8_t va0, va1, va2, va3;                                                                          \
+    QK_4X8_LDA(0, IS_SIGNED) QK_4X8_LDA(1, IS_SIGNED) QK_4X8_LDA(2, IS_SIGNED) QK_4X8_LDA(3, IS_SIGNED)   \
+    QK_4X8_W2(0, 1, IS_SIGNED) QK_4X8_W2(2, 3, IS_SIGNED) QK_4X8_W2(4, 5, IS_SIGNED)                      \
+    QK_4X8_W2(6, 7, IS_SIGNED)                                                                             \
+  }
+#else
+#define QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W)                         \
+  {                                                                    \
+    const int16x8_t va0 = WIDEN_A(vld1_u8(a0));                        \
+    a0 += 8;                                                           \
+    const int16x8_t va1 = WIDEN_A(vld1_u8(a1));                        \
+    a1 += 8;                                                           \
+    const int16x8_t va2 = WIDEN_A(vld1_u8(a2));                        \
+    a2 += 8;                                                           \
+    const int16x8_t va3 = WIDEN_A(vld1_u8(a3));                        \
+    a3 += 8;                                                           \
+    const uint8x16_t vw01 = vld1q_u8(wp);                              \
+    const uint8x16_t vw23 = vld1q_u8(wp + 16);                         \
+    const int16x8_t vw0 = WIDEN_W(vget_low_u8(vw01), vwzp);            \
+    QK_4X8_STEP(vw0, 0)                                                \
+    const int16x8_t vw1 = WIDEN_W(vget_high_u8(vw01), vwzp);           \
+    QK_4X8_STEP(vw1, 1)                                                \
+    const int16x8_t vw2 = WIDEN_W(vget_low_u8(vw23), vwzp);            \
+    QK_4X8_STEP(vw2, 2)                                                \
+    const int16x8_t vw3 = WIDEN_W(vget_high_u8(vw23), vwzp);           \
+    QK_4X8_STEP(vw3, 3)                                                \
+    const uint8x16_t vw45 = vld1q_u8(wp + 32);                         \
+    const uint8x16_t vw67 = vld1q_u8(wp + 48);                         \
+    wp += 64;                                                          \
+    const int16x8_t vw4 = WIDEN_W(vget_low_u8(vw45), vwzp);            \
+    QK_4X8_STEP(vw4, 4)                                                \
+    const int16x8_t vw5 = WIDEN_W(vget_high_u8(vw45), vwzp);           \
+    QK_4X8_STEP(vw5, 5)                                                \
+    const int16x8_t vw6 = WIDEN_W(vget_low_u8(vw67), vwzp);            \
+    QK_4X8_STEP(vw6, 6)                                                \
+    const int16x8_t vw7 = WIDEN_W(vget_high_u8(vw67), vwzp);           \
+    QK_4X8_STEP(vw7, 7)                                                \
+  }
+#endif
 
 /* WIDEN_A(u8x8) -> int16x8 activations; WIDEN_W(u8x8, vwzp) -> int16x8 weights
  * minus w_zp; PACK = qk_neon_pack_s8 or qk_neon_pack_u8. */
@@ -63,37 +146,7 @@
         const uint8_t* a2 = mr <= 2 ? a1 : qk_gemm_row(ap[2], zero, a_offset);                                \
         const uint8_t* a3 = mr < 4 ? a2 : qk_gemm_row(ap[3], zero, a_offset);                                 \
         size_t k = kc;                                                                                        \
-        for (; k >= 8; k -= 8) {                                                                              \
-          const int16x8_t va0 = WIDEN_A(vld1_u8(a0));                                                         \
-          a0 += 8;                                                                                            \
-          const int16x8_t va1 = WIDEN_A(vld1_u8(a1));                                                         \
-          a1 += 8;                                                                                            \
-          const int16x8_t va2 = WIDEN_A(vld1_u8(a2));                                                         \
-          a2 += 8;                                                                                            \
-          const int16x8_t va3 = WIDEN_A(vld1_u8(a3));                                                         \
-          a3 += 8;                                                                                            \
-          const uint8x16_t vw01 = vld1q_u8(wp);                                                               \
-          const uint8x16_t vw23 = vld1q_u8(wp + 16);                                                          \
-          const int16x8_t vw0 = WIDEN_W(vget_low_u8(vw01), vwzp);                                             \
-          QK_4X8_STEP(vw0, 0)                                                                                 \
-          const int16x8_t vw1 = WIDEN_W(vget_high_u8(vw01), vwzp);                                            \
-          QK_4X8_STEP(vw1, 1)                                                                                 \
-          const int16x8_t vw2 = WIDEN_W(vget_low_u8(vw23), vwzp);                                             \
-          QK_4X8_STEP(vw2, 2)                                                                                 \
-          const int16x8_t vw3 = WIDEN_W(vget_high_u8(vw23), vwzp);                                            \
-          QK_4X8_STEP(vw3, 3)                                                                                 \
-          const uint8x16_t vw45 = vld1q_u8(wp + 32);                                                          \
-          const uint8x16_t vw67 = vld1q_u8(wp + 48);                                                          \
-          wp += 64;                                                                                           \
-          const int16x8_t vw4 = WIDEN_W(vget_low_u8(vw45), vwzp);                                             \
-          QK_4X8_STEP(vw4, 4)                                                                                 \
-          const int16x8_t vw5 = WIDEN_W(vget_high_u8(vw45), vwzp);                                            \
-          QK_4X8_STEP(vw5, 5)                                                                                 \
-          const int16x8_t vw6 = WIDEN_W(vget_low_u8(vw67), vwzp);                                             \
-          QK_4X8_STEP(vw6, 6)                                                                                 \
-          const int16x8_t vw7 = WIDEN_W(vget_high_u8(vw67), vwzp);                                            \
-          QK_4X8_STEP(vw7, 7)                                                                                 \
-        }                                                                                                     \
+        for (; k >= 8; k -= 8) QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W)                                       \
         if (k != 0) {                                                                                         \
           int16x8_t va0 = WIDEN_A(qk_neon_load_tail8(a0, k));                                                 \
           int16x8_t va1 = WIDEN_A(qk_neon_load_tail8(a1, k));                                                 \
