@@ -5,7 +5,8 @@
 #   2b. the same suite against an AddressSanitizer+UBSan build (tests/sanitize.sh)
 #   3. run pytest under QEMU: aarch64 cortex-a72 (NEON), cortex-a76 (dotprod),
 #      max (i8mm), armv7 cortex-a7 (tests/qemu/run.sh builds what it needs),
-#      then aarch64 max and armv7 cortex-a7 again with clang-built modules
+#      then aarch64 max and armv7 cortex-a7 again with clang-built modules,
+#      and tools/check_arm_flags.py (the asm files at -O0/-Os/-O3/frame pointers)
 #   4. tools/wheel_proof.sh: the release artifacts (sdist, offline gcc/clang
 #      wheel builds, numpy 1.26 and 2.x, Arm wheels installed into the QEMU
 #      roots and tested there); about 8 minutes
@@ -73,6 +74,9 @@ if [ "${QKERNELS_SKIP_QEMU:-0}" != 1 ]; then
         IFS=: read -r arch cpu cc <<<"$cfg"
         stage "qemu $arch $cpu${cc:+ ($cc)}" env QKERNELS_QEMU_CC="${cc:-gcc}" bash tests/qemu/run.sh "$arch" "$cpu" -q tests
     done
+    # The Arm asm files under the flags users' Pythons pass (-O0, frame
+    # pointers, -Os, -O3), with both compilers (installed by the stages above).
+    stage "Arm asm under user flags" python3 tools/check_arm_flags.py
 fi
 
 if [ "${QKERNELS_SKIP_WHEEL_PROOF:-0}" != 1 ]; then

@@ -39,8 +39,11 @@
 
 /* QK_4X8_K8(IS_SIGNED, WIDEN_A, WIDEN_W): 8 k of the 4 rows (activations
  * from a0..a3, weights from wp, both advanced). */
-#if defined(__GNUC__) && !defined(__aarch64__)
-/* armv7 (GCC and clang): the 8-k step in asm pieces (activation row loads,
+#if defined(__GNUC__) && !defined(__aarch64__) && defined(__OPTIMIZE__)
+/* (Not at -O0: clang cannot give the 15 q operands their registers there,
+ * "inline assembly requires more registers than available"; the intrinsics
+ * below serve unoptimized builds, tools/check_arm_flags.py compiles both.)
+ * armv7 (GCC and clang): the 8-k step in asm pieces (activation row loads,
  * then 2 k per weight piece: a 16-byte load into q14, the 2 widenings into
  * q15, 16 smlal).  With the intrinsics, clang 14 (its SelectionDAG pre-RA
  * scheduler) widens several weight rows ahead of their multiplies and keeps
