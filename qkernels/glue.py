@@ -86,13 +86,10 @@ class Add:
         return _ext.selected(self._family)
 
     def __call__(self, a, b, out=None, threads=None):
-        return self._run(a, b, out, threads, None)
+        y = self._calls.call(a, out, threads, b)  # a shape already run (qkernels._validate.CallCache)
+        return self._run(a, b, out, threads, None) if y is None else y
 
     def _run(self, a, b, out, threads, kernel):
-        if kernel is None:
-            y = self._calls.call(a, out, threads, b)
-            if y is not None:
-                return y
         a = V.array("a", a, self.dtype, contiguous=False)  # copied after the out= checks
         b = V.array("b", b, self.dtype, contiguous=False)
         _same_shape(a, b)
@@ -180,13 +177,10 @@ class GlobalAvgPool2d:
         return 0.0, m, e
 
     def __call__(self, x, out=None, threads=None):
-        return self._run(x, out, threads, None)
+        y = self._calls.call(x, out, threads)  # a shape already run (qkernels._validate.CallCache)
+        return self._run(x, out, threads, None) if y is None else y
 
     def _run(self, x, out, threads, kernel):
-        if kernel is None:
-            y = self._calls.call(x, out, threads)
-            if y is not None:
-                return y
         x = V.array("x", x, self.dtype, 3, 4, contiguous=False)  # copied after the checks below
         squeeze = x.ndim == 3
         xb = x[None] if squeeze else x
