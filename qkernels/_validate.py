@@ -8,6 +8,7 @@ import math
 import numbers
 import struct
 import sys
+import threading
 
 import numpy as np
 
@@ -192,3 +193,79 @@ def out(value, shape, dt, inputs=(), name="x"):
         if x is not None and np.shares_memory(value, x):
             raise ValueError("out must not share memory with the inputs")
     return value
+
+
+# ---------------------------------------------------------------------------
+# Repeat calls.  A full operator call validates its arguments, checks every
+# size it implies (`nbytes`) and derives its geometry: ~3-6 us of Python, as
+# much as the kernels of the small layers of an int8 network (a 7x7 1x1
+# convolution, a residual add).  Everything it derives depends only on the
+# input's shape, so after a call succeeds the operator stores, per input shape,
+# the result's shape and a function running the kernel; a later input of
+# exactly np.ndarray type, that shape, the operator's dtype and C-contiguous
+# replays it.  What the full path would check of such an input has already
+# passed; what can still differ is checked on every call: `threads` and `out`
+# (same functions, same order, same errors as the full paths).  Any other input
+# (another shape, dtype or type, a strided view) takes the full path.
+
+_U8 = np.dtype(np.uint8)
+CALL_CACHE_SIZE = 16  # input shapes per operator; a network layer sees one
+_ONE = object()  # CallCache.call of a one-input operator (Add passes its b, even None)
+
+
+def flat_bytes(a):
+    """A C-contiguous int8/uint8 array as the flat uint8 view the _ext kernels take (a view, no copy)."""
+    return a.ravel().view(_U8)
+
+
+class CallCache:
+    """An operator's calls by input shape: store(shape, result_shape, run) after a
+    full call succeeded, call(x, out, threads[, b]) -> the result, or None when x
+    (and b) must take the full path.  run(y, nthreads, x[, b]) gets flat byte views.
+
+    Bounded (cleared when CALL_CACHE_SIZE shapes are stored), safe to share
+    between threads (dict reads and writes are atomic; a lock serializes the
+    clear-and-insert), never pickled (operators pickle their constructor
+    arguments)."""
+
+    __slots__ = ("dtype", "_plans", "_lock")
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self._plans = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, shape):
+        return shape in self._plans
+
+    def __len__(self):
+        return len(self._plans)
+
+    def store(self, shape, result_shape, run):
+        if shape not in self._plans:
+            with self._lock:
+                if len(self._plans) >= CALL_CACHE_SIZE:
+                    self._plans.clear()
+                self._plans[shape] = (tuple(result_shape), run)
+
+    def call(self, x, out_arg, threads_arg, b=_ONE):
+        if type(x) is not np.ndarray:
+            return None
+        plan = self._plans.get(x.shape)
+        dt = self.dtype
+        if plan is None or x.dtype != dt or not x.flags.c_contiguous:
+            return None
+        if b is not _ONE and (type(b) is not np.ndarray or b.shape != x.shape or b.dtype != dt
+                              or not b.flags.c_contiguous):
+            return None
+        shape, run = plan
+        nthreads = threads(threads_arg)
+        if out_arg is None:
+            y = np.empty(shape, dtype=dt)
+        else:
+            y = out(out_arg, shape, dt, inputs=(x,) if b is _ONE else (x, b))
+        if b is _ONE:
+            run(y.ravel().view(_U8), nthreads, x.ravel().view(_U8))
+        else:
+            run(y.ravel().view(_U8), nthreads, x.ravel().view(_U8), b.ravel().view(_U8))
+        return y

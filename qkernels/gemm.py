@@ -106,6 +106,7 @@ class _QuantizedGemm:
         self._packed, self._group_stride = packed, group_stride
         self._izp, self._wzp, self._ozp, self._qmin, self._qmax, self._mode = izp, wzp, ozp, qmin, qmax, mode
         self._groups, self._kc, self._taps = groups, kc, taps
+        self._calls = V.CallCache(dt)  # repeat calls of an input shape already run
 
     # immutability and pickling
     def __setattr__(self, name, value):
@@ -139,10 +140,17 @@ class _QuantizedGemm:
     def requantization(self):
         return self._mode
 
-    def _run_gemm(self, groups, m, n_g, kc, a, a_stride, out, c_stride, threads):
-        _ext.gemm_run(self._family, self._kernel, groups, m, n_g, kc, a.reshape(-1).view(np.uint8), a_stride,
-                      self._packed, self._group_stride, out.reshape(-1).view(np.uint8), c_stride, self._izp,
-                      self._wzp, self._mode, self._ozp, self._qmin, self._qmax, threads)
+    def _gemm_runner(self, groups, m, n_g, kc, a_stride, c_stride):
+        """run(y, nthreads, a) on flat byte views: the GEMM of a call of these sizes.
+        Kept by V.CallCache for repeat calls, so it references no self (no cycle)."""
+        gemm_run, family, kernel, packed, group_stride = _ext.gemm_run, self._family, self._kernel, self._packed, \
+            self._group_stride
+        izp, wzp, mode, ozp, qmin, qmax = self._izp, self._wzp, self._mode, self._ozp, self._qmin, self._qmax
+
+        def run(y, nthreads, a):
+            gemm_run(family, kernel, groups, m, n_g, kc, a, a_stride, packed, group_stride, y, c_stride, izp, wzp,
+                     mode, ozp, qmin, qmax, nthreads)
+        return run
 
 
 def _copy(x):
@@ -187,6 +195,9 @@ class Linear(_QuantizedGemm):
                 f"kernel={self._kernel!r})")
 
     def __call__(self, x, out=None, threads=None):
+        y = self._calls.call(x, out, threads)
+        if y is not None:
+            return y
         x = V.array("x", x, self._dtype, 1, contiguous=False)
         if x.shape[-1] != self._k:
             raise ValueError(f"x must have {self._k} features in its last dimension, got shape {x.shape}")
@@ -196,7 +207,9 @@ class Linear(_QuantizedGemm):
         x = V.contiguous_array(x)
         m = math.prod(x.shape[:-1])
         if m:
-            self._run_gemm(1, m, self._n, self._k, x, self._k, y, self._n, nthreads)
+            run = self._gemm_runner(1, m, self._n, self._k, self._k, self._n)
+            run(V.flat_bytes(y), nthreads, V.flat_bytes(x))
+            self._calls.store(x.shape, shape, run)
         return y
 
 
@@ -300,7 +313,39 @@ class Conv2d(_QuantizedGemm):
             # built with 64-bit temporaries, stored as pointers
             V.nbytes("x", "the indirection buffer", (rows, self._kh * self._kw), 8)
 
+    def _runner(self, n, h, w, x_flat):
+        """run(y, nthreads, x) on flat byte views: the kernels of a call on n images of
+        h x w (sizes checked by the caller), for V.CallCache: references no self."""
+        oh, ow, ind, base = self._geometry(h, w, x_flat)
+        cin = self._cin_g * self._groups
+        n_g = self._cout // self._groups
+        if self._pointwise:
+            return self._gemm_runner(self._groups, n * h * w, n_g, self._cin_g, cin, self._cout)
+        if self._im2col:
+            k = self._kh * self._kw * cin
+            gemm = self._gemm_runner(1, n * oh * ow, n_g, k, k, self._cout)
+            im2col, dt, cols_shape, izp = _ext.im2col, self._dtype, (n, oh * ow, k), self._izp & 0xFF
+            kh, kw, (sh, sw), (dh, dw), (pt, _, pl, _) = self._kh, self._kw, self._stride, self._dilation, ind
+
+            def run(y, nthreads, x):
+                cols = V.flat_bytes(np.empty(cols_shape, dtype=dt))
+                im2col(x, n, h, w, cin, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, izp, cols, nthreads)
+                gemm(y, nthreads, cols)
+            return run
+        igemm_run, family, kernel, groups, cin_g, ks = _ext.igemm_run, self._family, self._kernel, self._groups, \
+            self._cin_g, self._kh * self._kw
+        zero, packed, group_stride, cout = self._zero, self._packed, self._group_stride, self._cout
+        izp, wzp, mode, ozp, qmin, qmax = self._izp, self._wzp, self._mode, self._ozp, self._qmin, self._qmax
+
+        def run(y, nthreads, x):
+            igemm_run(family, kernel, n, groups, oh * ow, n_g, cin_g, ks, ind, base, x, h * w * cin, zero, packed,
+                      group_stride, y, cout, oh * ow * cout, izp, wzp, mode, ozp, qmin, qmax, nthreads)
+        return run
+
     def __call__(self, x, out=None, threads=None):
+        y = self._calls.call(x, out, threads)
+        if y is not None:
+            return y
         x = V.array("x", x, self._dtype, 3, 4, contiguous=False)
         batched = x.ndim == 4
         x4 = x if batched else x[None]
@@ -322,20 +367,7 @@ class Conv2d(_QuantizedGemm):
         x = V.contiguous_array(x)
         x4 = x if batched else x[None]
         x_flat = x4.reshape(-1).view(np.uint8)
-        oh, ow, ind, base = self._geometry(h, w, x_flat)
-        n_g = self._cout // self._groups
-        if self._pointwise:
-            self._run_gemm(self._groups, n * h * w, n_g, self._cin_g, x4, cin, y, self._cout, nthreads)
-        elif self._im2col:
-            k = self._kh * self._kw * cin
-            cols = np.empty((n, oh * ow, k), dtype=self._dtype)
-            (sh, sw), (dh, dw), (pt, _, pl, _) = self._stride, self._dilation, ind
-            _ext.im2col(x_flat, n, h, w, cin, self._kh, self._kw, sh, sw, dh, dw, pt, pl, oh, ow,
-                        self._izp & 0xFF, cols.reshape(-1).view(np.uint8), nthreads)
-            self._run_gemm(1, n * oh * ow, n_g, k, cols, k, y, self._cout, nthreads)
-        else:
-            _ext.igemm_run(self._family, self._kernel, n, self._groups, oh * ow, n_g, self._cin_g,
-                           self._kh * self._kw, ind, base, x_flat, h * w * cin, self._zero, self._packed,
-                           self._group_stride, y.reshape(-1).view(np.uint8), self._cout, oh * ow * self._cout,
-                           self._izp, self._wzp, self._mode, self._ozp, self._qmin, self._qmax, nthreads)
+        run = self._runner(n, h, w, x_flat)
+        run(V.flat_bytes(y), nthreads, x_flat)
+        self._calls.store(x.shape, shape, run)
         return y

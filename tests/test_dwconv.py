@@ -762,3 +762,14 @@ def test_repeated_calls_fast_path_still_validates(rng):
     # a 3-D input of another shape, then the cached 4-D one again
     np.testing.assert_array_equal(op(x[0]), want[0])
     np.testing.assert_array_equal(op(x), want)
+
+
+def test_repeated_calls_same_results_and_errors_as_a_fresh_operator(rng):
+    """The shared repeat-call check (tests/repeat_calls.py) on a depthwise operator."""
+    from qkernels import _validate as V
+    from repeat_calls import check_repeat_calls
+    op, args = make_op(rng, "int8", 24, 3, 3, stride=2, padding="same")
+    x = rand_q(rng, (2, 9, 11, 24), "int8")
+    np.testing.assert_array_equal(op(x), reference.depthwise_conv2d(x, args[0], args[1], **args[2]))
+    others = [(rand_q(rng, (1, 4 + i, 5, 24), "int8"),) for i in range(V.CALL_CACHE_SIZE + 2)]
+    check_repeat_calls(op, (x,), others, rng)

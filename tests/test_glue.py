@@ -791,3 +791,38 @@ def test_fuzz_reached_both_outcomes():
     # reference, calls that failed raised TypeError/ValueError naming an argument.
     assert COUNTS["ok"] >= 10 and COUNTS["error"] >= 10, COUNTS
     print("glue fuzz outcomes:", COUNTS)
+
+
+# ------------------------------------------------------------------ repeat calls (qkernels._validate.CallCache)
+
+from qkernels import _validate as V  # noqa: E402
+from repeat_calls import check_repeat_calls  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_add_repeated_calls_fast_path_still_validates(dtype, rng):
+    zp = 3 if dtype == "int8" else 130
+    op = qk.Add(0.02, zp, 0.05, 7, 0.06, 1, dtype=dtype, output_min=None if dtype == "uint8" else -100)
+    a, b = rand_q(rng, (1, 7, 7, 40), dtype), rand_q(rng, (1, 7, 7, 40), dtype)
+    want = reference.add_quantized(a, b, 0.02, zp, 0.05, 7, 0.06, 1, None if dtype == "uint8" else -100, None)
+    np.testing.assert_array_equal(op(a, b), want)
+    np.testing.assert_array_equal(op(a, b), want)  # cached
+    with pytest.raises(ValueError, match="same shape"):  # b of another shape after a cached a
+        op(a, b[..., :-1])
+    np.testing.assert_array_equal(op(a, b, out=b.copy()), want)
+    others = [(rand_q(rng, (3, i + 1), dtype), rand_q(rng, (3, i + 1), dtype)) for i in range(V.CALL_CACHE_SIZE + 2)]
+    check_repeat_calls(op, (a, b), others, rng)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("mode", ["fp32", "gemmlowp"])
+def test_gavgpool_repeated_calls_fast_path_still_validates(dtype, mode, rng):
+    op = qk.GlobalAvgPool2d(0.1, 5, 0.07, 3, dtype, output_min=0, requantization=mode)
+    x = rand_q(rng, (2, 7, 7, 48), dtype)
+    want = reference.global_avg_pool2d(x, 0.1, 5, 0.07, 3, 0, None, mode)
+    np.testing.assert_array_equal(op(x), want)
+    np.testing.assert_array_equal(op(x), want)
+    np.testing.assert_array_equal(op(x[0]), want[0])  # 3-D
+    np.testing.assert_array_equal(op(x[0]), want[0])
+    others = [(rand_q(rng, (1, 1 + i, 3, 16), dtype),) for i in range(V.CALL_CACHE_SIZE + 2)]
+    check_repeat_calls(op, (x,), others, rng)

@@ -459,3 +459,51 @@ def test_conv_groups_input_channels(rng):
     assert op(np.zeros((5, 5, 4), np.int8)).shape == (3, 3, 4)
     with pytest.raises(ValueError, match="x must have 4 channels"):
         op(np.zeros((5, 5, 2), np.int8))
+
+
+# ---------------------------------------------------------------------------
+# repeat calls (the cached path of an input shape already run, qkernels._validate.CallCache)
+
+from qkernels import _validate as V  # noqa: E402
+from repeat_calls import check_repeat_calls  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["pointwise", "grouped_pointwise", "igemm", "im2col"])
+def test_conv_repeated_calls_fast_path_still_validates(dtype, case, rng):
+    cin, cout, k, conv_kw = {"pointwise": (24, 16, 1, {}),
+                             "grouped_pointwise": (24, 16, 1, dict(groups=4)),
+                             "igemm": (16, 24, 3, dict(stride=2, padding="same")),
+                             "im2col": (3, 16, 3, dict(stride=2, padding=1))}[case]
+    groups = conv_kw.get("groups", 1)
+    w = rand(rng, dtype, (cout, k, k, cin // groups))
+    b = rng.integers(-1000, 1000, cout).astype(np.int32)
+    kw = quant(rng, dtype, cout, k * k * cin // groups)
+    op = qk.Conv2d(w, b, **conv_kw, **kw)
+    assert op._pointwise == case.endswith("pointwise") and op._im2col == (case == "im2col")
+    x = rand(rng, dtype, (2, 7, 9, cin))
+    want = reference.conv2d(x, w, b, **conv_kw, **kw)
+    np.testing.assert_array_equal(op(x), want)
+    np.testing.assert_array_equal(op(x), want)  # the cached path
+    np.testing.assert_array_equal(op(x[1]), want[1])  # 3-D: another shape, then cached too
+    np.testing.assert_array_equal(op(x[1]), want[1])
+    others = [(rand(rng, dtype, (1, 5 + i, 6, cin)),) for i in range(V.CALL_CACHE_SIZE + 2)]
+    check_repeat_calls(op, (x,), others, rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_repeated_calls_fast_path_still_validates(dtype, rng):
+    w = rand(rng, dtype, (40, 72))
+    b = rng.integers(-1000, 1000, 40).astype(np.int32)
+    kw = quant(rng, dtype, 40, 72, per_channel=dtype == "int8")
+    op = qk.Linear(w, b, **kw)
+    x = rand(rng, dtype, (3, 72))
+    want = reference.linear(x, w, b, **kw)
+    np.testing.assert_array_equal(op(x), want)
+    np.testing.assert_array_equal(op(x), want)
+    np.testing.assert_array_equal(op(x[0]), want[0])  # 1-D
+    np.testing.assert_array_equal(op(x[0]), want[0])
+    assert op(x[:0]).shape == (0, 40) and op(x[:0]).shape == (0, 40)  # empty: nothing to run, nothing cached
+    others = [(rand(rng, dtype, (1 + i, 72)),) for i in range(V.CALL_CACHE_SIZE + 2)]
+    check_repeat_calls(op, (x,), others, rng)
+

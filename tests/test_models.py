@@ -160,3 +160,25 @@ def test_bad_arguments():
         M.mobilenet_v2_sparse(mode="fast")
     with pytest.raises(ValueError, match="kind"):
         M.Layer("x", "maxpool", ("input",), {})
+
+
+def test_repeated_runs_take_the_cached_paths_and_stay_exact():
+    """A network run again hits every operator's repeat-call path
+    (qkernels._validate.CallCache); inputs of other shapes and layouts in
+    between must not disturb it, and the results stay those of the reference."""
+    net = _small_v2()
+    xs = [net.random_input(seed=7), net.random_input(seed=8, batch=2)]
+    wants = [R.run_model(net, x) for x in xs]
+    for _ in range(2):
+        for x, want in zip(xs, wants):
+            np.testing.assert_array_equal(net(x), want)
+            np.testing.assert_array_equal(net(x[0])[None], want[:1])
+            strided = np.repeat(x, 2, axis=2)[:, :, ::2]  # the input, not C-contiguous
+            np.testing.assert_array_equal(net(strided), want)
+            got, times = net.run(x, profile=True)
+            np.testing.assert_array_equal(got, want)
+            assert [n for n, _ in times] == [layer.name for layer in net.layers]
+    ops = [layer.op for layer in net.layers]
+    assert all(len(op._calls) >= 3 for op in ops)  # batch 1, batch 2, unbatched
+    with pytest.raises(TypeError):
+        net(xs[0].view(np.uint8))
