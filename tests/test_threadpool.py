@@ -66,6 +66,34 @@ def test_more_threads_than_tiles_and_cpus(rng):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 @pytest.mark.skipif(UNDER_QEMU, reason="qemu-user 7.2 aborts any forked child of a multi-threaded process that "
                     "starts a thread (assertion cpu == current_cpu), reproduced without qkernels; covered natively")
+def test_many_short_jobs_back_to_back(rng):
+    """Job after job with varying thread counts, from 3 Python threads at once:
+    workers woken for one job that join late must never run (or corrupt) the
+    next one -- the caller waits only for the workers that joined its job."""
+    n = 4 * 16384  # 4 tiles of csrc/ops/requant.c, so several threads take part
+    inputs = [rng.integers(-(2**20), 2**20, size=n).astype(np.int32) for _ in range(3)]
+    wants = [reference.requantize(a, 0.01, 0, "int8") for a in inputs]
+    errors = []
+
+    def caller(i):
+        try:
+            for k in range(scaled(600, 60)):
+                got = qk.requantize(inputs[i], 0.01, 0, "int8", threads=2 + (k + i) % 7)
+                if not np.array_equal(got, wants[i]):
+                    errors.append((i, k))
+                    return
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    caller(0)  # and the main thread too
+    for t in threads:
+        t.join()
+    assert not errors, errors[:5]
+
+
 def test_fork_after_pool_started():
     code = r"""
 import os, numpy as np, qkernels as qk
