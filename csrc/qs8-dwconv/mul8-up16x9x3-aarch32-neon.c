@@ -1,6 +1,7 @@
 /* qs8 depthwise, int8-weight layout, 16 channels x 9 taps, armv7 NEON:
- * three stride-1 output pixels per pass (compact rows, step == 3), in inline
- * assembly; one pixel at a time otherwise (dwconv-mul8-neon.h).  The aarch64
+ * three output pixels per pass on compact rows of stride 1 (step == 3, a 3x5
+ * input window) or stride 2 (step == 6, a 3x7 window), in inline assembly;
+ * one pixel at a time otherwise (dwconv-mul8-neon.h).  The aarch64
  * twin with the same name is mul8-up16x9x3-neon.c; this file is empty there.
  *
  * Registers (32 d = 16 q).  A 16-channel block is done as two 8-channel
@@ -19,11 +20,14 @@
  * pointers + 3 outputs do not fit the 14 core registers.  So every access of
  * a half goes through ONE cursor register post-incremented by a register
  * (vld1 {d}, [cur], rK): the pass's 18 addresses (15 input rows column by
- * column, then the 3 outputs) form a chain whose 18 differences -- the last
- * one leading back to the first address + 8, i.e. the next half -- are
- * computed once per pass and fetched 6 at a time with ldm into r0-r5.  Any
- * pointers work (zero row, padding in any position), and the channel offset
- * costs nothing.  Per half: 3 ldm + 1 rewind for 18 accesses.
+ * column, then the 3 outputs; 21 + 3 at stride 2) form a chain whose 18
+ * (24) differences -- the last one leading back to the first address + 8,
+ * i.e. the next half -- are computed once per pass and fetched 6 at a time
+ * with ldm into r0-r5.  Any pointers work (zero row, padding in any
+ * position), and the channel offset costs nothing.  Per half: 3 ldm + 1 rewind for 18 accesses (4 for 24).
+ * A pass geometry is thus only its column order, its ldm placement and its
+ * record size: the stride-2 pass (S2X3) shares the block code, the
+ * requantization and the loops with the stride-1 one.
  *
  * Requantization (constants reloaded per half with one vldm, the weight
  * registers being free by then):
@@ -42,7 +46,15 @@
  * MAC); per pass ~50 more to build its record.  QEMU cortex-a7, 56x56x144
  * s1 fp32 (bench/dwconv_icount.sh): 0.601 instructions/MAC, the one-pixel
  * kernel 0.865.  The last 1-2 pixels of a row run the same chain with 2- or
- * 1-pixel halves. */
+ * 1-pixel halves.
+ *
+ * Stride 2 (S2X3): 7 input loads per pixel instead of 9, weights, bias and
+ * requantization data loaded once per 3 pixels; per 16-channel block ~266
+ * instructions (0.62 per MAC).  QEMU cortex-a7 fp32 full range, 56x56x144
+ * s2: 0.639 instructions/MAC (one pixel at a time before: 0.891);
+ * 112x112x96 0.647 (0.930), 28x28x192 0.633 (0.864), 14x14x576 0.625
+ * (0.819); gemmlowp 56x56x144 0.718 (0.987).  4 pixels per pass would need
+ * 8 accumulator q registers next to the 2 product / pending ones: no room. */
 #if defined(__arm__) && !defined(__aarch64__)
 #if defined(__GNUC__) && !defined(__clang__)
 /* The asm takes 11 core registers (r0-r5 + 5 operands); GCC cannot find them
