@@ -21,8 +21,9 @@ def dwconv():
         for c in (1, 3, 8, 13, 16, 29, 40, 45)[::scaled(1, 2)]:
             for kh, kw, s, pad, d in shapes:
                 # 66: past one 64-pixel chunk of the x86 kernels (3x3 s1/s2 streaming paths);
-                # 7 and 5: rows of 3-pixel passes ending in 1 and 2 pixels (both kept under QEMU)
-                widths = (1, 4, 7, 66, 5) if c in (16, 29, 45) and kh == 3 and d == 1 else (1, 4, 7)
+                # rows of 3-pixel passes ending in 1 and 2 pixels (all kept under QEMU):
+                # stride 1 (pad 1) widths 7 and 5, stride 2 widths 7 (4 pixels) and 9 (5)
+                widths = (1, 4, 7, 66, 5, 11, 9) if c in (16, 29, 45) and kh == 3 and d == 1 else (1, 4, 7)
                 for width in widths[::scaled(1, 2)]:
                     op, args = make_op(rng, dtype, c, kh, kw, stride=s, padding=pad, dilation=d,
                                        mode=("fp32", "gemmlowp")[c % 2])

@@ -247,13 +247,15 @@ def test_int8_weight_kernels_are_chosen():
     assert qk.DepthwiseConv2d(np.ones((3, 3, 8), np.uint8), **kw_u).kernel == _ext.selected("qu8_dwconv9")
 
 
-def test_multi_pixel_windows_match(rng):
-    """Long stride-1 3x3 rows with padding in every position of the 3-pixel window."""
+@pytest.mark.parametrize("stride", [1, 2])
+def test_multi_pixel_windows_match(stride, rng):
+    """Long 3x3 rows with padding in every position of the multi-pixel
+    window (3 pixels: 3x5 columns at stride 1, 3x7 at stride 2)."""
     for dtype in DTYPES:
         for width in (3, 4, 5, 6, 7, 31, 32, 33):
-            op, args = make_op(rng, dtype, 24, 3, 3, stride=1, padding=(1, int(rng.integers(0, 3))))
-            x = rand_q(rng, (1, 5, width + 2, 24), dtype)
-            check_all_variants(op, args, x, f"W={width}")
+            op, args = make_op(rng, dtype, 24, 3, 3, stride=stride, padding=(1, int(rng.integers(0, 3))))
+            x = rand_q(rng, (1, 5, (width - 1) * stride + 3 + int(rng.integers(0, 2)), 24), dtype)
+            check_all_variants(op, args, x, f"W={width} s={stride}")
 
 
 @pytest.mark.parametrize("mode", MODES)

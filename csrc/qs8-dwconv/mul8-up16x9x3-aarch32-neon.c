@@ -1,6 +1,7 @@
 /* qs8 depthwise, int8-weight layout, 16 channels x 9 taps, armv7 NEON:
- * three stride-1 output pixels per pass (compact rows, step == 3), in inline
- * assembly; one pixel at a time otherwise (dwconv-mul8-neon.h).  The aarch64
+ * three output pixels per pass on compact rows of stride 1 (step == 3, a 3x5
+ * input window) or stride 2 (step == 6, a 3x7 window), in inline assembly;
+ * one pixel at a time otherwise (dwconv-mul8-neon.h).  The aarch64
  * twin with the same name is mul8-up16x9x3-neon.c; this file is empty there.
  *
  * Registers (32 d = 16 q).  A 16-channel block is done as two 8-channel
@@ -19,11 +20,14 @@
  * pointers + 3 outputs do not fit the 14 core registers.  So every access of
  * a half goes through ONE cursor register post-incremented by a register
  * (vld1 {d}, [cur], rK): the pass's 18 addresses (15 input rows column by
- * column, then the 3 outputs) form a chain whose 18 differences -- the last
- * one leading back to the first address + 8, i.e. the next half -- are
- * computed once per pass and fetched 6 at a time with ldm into r0-r5.  Any
- * pointers work (zero row, padding in any position), and the channel offset
- * costs nothing.  Per half: 3 ldm + 1 rewind for 18 accesses.
+ * column, then the 3 outputs; 21 + 3 at stride 2) form a chain whose 18
+ * (24) differences -- the last one leading back to the first address + 8,
+ * i.e. the next half -- are computed once per pass and fetched 6 at a time
+ * with ldm into r0-r5.  Any pointers work (zero row, padding in any
+ * position), and the channel offset costs nothing.  Per half: 3 ldm + 1 rewind for 18 accesses (4 for 24).
+ * A pass geometry is thus only its column order, its ldm placement and its
+ * record size: the stride-2 pass (S2X3) shares the block code, the
+ * requantization and the loops with the stride-1 one.
  *
  * Requantization (constants reloaded per half with one vldm, the weight
  * registers being free by then):
@@ -42,7 +46,15 @@
  * MAC); per pass ~50 more to build its record.  QEMU cortex-a7, 56x56x144
  * s1 fp32 (bench/dwconv_icount.sh): 0.601 instructions/MAC, the one-pixel
  * kernel 0.865.  The last 1-2 pixels of a row run the same chain with 2- or
- * 1-pixel halves. */
+ * 1-pixel halves.
+ *
+ * Stride 2 (S2X3): 7 input loads per pixel instead of 9, weights, bias and
+ * requantization data loaded once per 3 pixels; per 16-channel block ~266
+ * instructions (0.62 per MAC).  QEMU cortex-a7 fp32 full range, 56x56x144
+ * s2: 0.639 instructions/MAC (one pixel at a time before: 0.891);
+ * 112x112x96 0.647 (0.930), 28x28x192 0.633 (0.864), 14x14x576 0.625
+ * (0.819); gemmlowp 56x56x144 0.718 (0.987).  4 pixels per pass would need
+ * 8 accumulator q registers next to the 2 product / pending ones: no room. */
 #if defined(__arm__) && !defined(__aarch64__)
 #if defined(__GNUC__) && !defined(__clang__)
 /* The asm takes 11 core registers (r0-r5 + 5 operands); GCC cannot find them
@@ -119,22 +131,35 @@
 #define DW7_TAP8_LO "vld1.8 {d1}, [%[w]]!\n"                           /* +192 -> +200 */
 #define DW7_TAP8_HI "add %[w], %[w], #8\n" "vld1.8 {d0}, [%[w]]!\n"   /* +192 -> +208 */
 
-/* One 8-channel half of a block for P = 3 (2, 1) pixels.  Entry: %[w] at
- * the half's bias, %[rt] at the pass's chain differences (3 (P + 2) loads,
- * then P stores), %[cur] at the half's first row.  Exit: %[rt] back at the
- * differences, %[cur] at the next half's first row, %[w] as RQ leaves it. */
+/* One 8-channel half of a block in pass geometry G (below).  Entry: %[w] at
+ * the half's bias, %[rt] at the pass's chain differences (the row loads
+ * column by column, then the stores), %[cur] at the half's first row.
+ * Exit: %[rt] back at the differences, %[cur] at the next half's first row,
+ * %[w] as RQ leaves it. */
 #define DW7_HALF_TAPS(H)                                                                  \
   DW7_W_##H##_BIAS_TO_TAPS                                                                 \
   "vldmia %[w]!, {d0-d15}\n"                                                               \
   DW7_TAP8_##H
-#define DW7_HALF3(H, RQ)                                                                  \
+#define DW7_HALF(G, H, RQ)                                                                \
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
-  /* bias into the three pixels' accumulators */                                          \
-  "vld1.32 {d16-d19}, [%[w]]\n"                                                            \
-  "vld1.32 {d20-d23}, [%[w]]\n"                                                            \
-  "vld1.32 {d24-d27}, [%[w]]!\n"                                                           \
+  DW7_BIAS_##G /* bias into the pixels' accumulators */                                    \
   DW7_HALF_TAPS(H)                                                                         \
-  /* window column j is tap column j - p of pixel p */                                    \
+  DW7_COLUMNS_##G(H)                                                                       \
+  "sub %[rt], %[rt], #" DW7_DIFF_BYTES_##G "\n"                                            \
+  RQ(H, G)
+#define DW7_BIAS3                                                                         \
+  "vld1.32 {d16-d19}, [%[w]]\n" "vld1.32 {d20-d23}, [%[w]]\n" "vld1.32 {d24-d27}, [%[w]]!\n"
+#define DW7_BIAS2 "vld1.32 {d16-d19}, [%[w]]\n" "vld1.32 {d20-d23}, [%[w]]!\n"
+#define DW7_BIAS1 "vld1.32 {d16-d19}, [%[w]]!\n"
+
+/* Pass geometries SxP: P pixels of stride S over a 3 x (S (P - 1) + 3)
+ * window; window column j is tap column j - S p of pixel p (kx = 2, 1, 0
+ * within a column).  The chain has 3 (S (P - 1) + 3) + P differences, read
+ * 6 at a time (r0-r5; a column takes r0-r2 or r3-r5), and the stores use
+ * the registers the last ldm leaves: DW7_ST_G.
+ * S1X3 (3x5, 18 differences): the stride-1 pass. */
+#define DW7_BIAS_S1X3 DW7_BIAS3
+#define DW7_COLUMNS_S1X3(H)                                                               \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
@@ -142,37 +167,68 @@
   DW7_CALL(DW7_KX0, (H, DW7_P2))                                                           \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX2, (H, DW7_P1)) DW7_CALL(DW7_KX1, (H, DW7_P2))     \
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
-  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P2))                                    \
-  "sub %[rt], %[rt], #72\n"                                                                \
-  RQ(H, 3)
-/* the last 2 or 1 pixels of a row (3x4 / 3x3 windows) */
-#define DW7_HALF2(H, RQ)                                                                  \
-  "ldmia %[rt]!, {r0-r5}\n"                                                                \
-  "vld1.32 {d16-d19}, [%[w]]\n"                                                            \
-  "vld1.32 {d20-d23}, [%[w]]!\n"                                                           \
-  DW7_HALF_TAPS(H)                                                                         \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P2))
+#define DW7_DIFF_BYTES_S1X3 "72"
+#define DW7_ST_S1X3 ("r3", "r4", "r5")
+/* S1X2 (3x4, 14) and S1X1 (3x3, 10): the last 2 or 1 pixels of a row; S1X1
+ * is also the last pixel of a stride-2 row (the same 3x3 window). */
+#define DW7_BIAS_S1X2 DW7_BIAS2
+#define DW7_COLUMNS_S1X2(H)                                                               \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
   "ldmia %[rt]!, {r0-r5}\n"                                                                \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0)) DW7_CALL(DW7_KX1, (H, DW7_P1))     \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX2, (H, DW7_P1))                                    \
-  "ldmia %[rt]!, {r0-r1}\n"                                                                \
-  "sub %[rt], %[rt], #56\n"                                                                \
-  RQ(H, 2)
-#define DW7_HALF1(H, RQ)                                                                  \
-  "ldmia %[rt]!, {r0-r5}\n"                                                                \
-  "vld1.32 {d16-d19}, [%[w]]!\n"                                                           \
-  DW7_HALF_TAPS(H)                                                                         \
+  "ldmia %[rt]!, {r0-r1}\n"
+#define DW7_DIFF_BYTES_S1X2 "56"
+#define DW7_ST_S1X2 ("r0", "r1")
+#define DW7_BIAS_S1X1 DW7_BIAS1
+#define DW7_COLUMNS_S1X1(H)                                                               \
   DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
   DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0))                                    \
   "ldmia %[rt]!, {r0-r3}\n"                                                                \
-  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0))                                    \
-  "sub %[rt], %[rt], #40\n"                                                                \
-  RQ(H, 1)
-/* differences per pass record, bytes */
-#define DW7_DIFF_BYTES3 "72"
-#define DW7_DIFF_BYTES2 "56"
-#define DW7_DIFF_BYTES1 "40"
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0))
+#define DW7_DIFF_BYTES_S1X1 "40"
+#define DW7_ST_S1X1 ("r3")
+/* S2X3 (3x7, 24): the stride-2 pass, 7 loads per pixel instead of the 9 of
+ * one pixel at a time, the weights and the requantization data of a half
+ * loaded once for 3 pixels. */
+#define DW7_BIAS_S2X3 DW7_BIAS3
+#define DW7_COLUMNS_S2X3(H)                                                               \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0))                                    \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P1))                                    \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P1)) DW7_CALL(DW7_KX0, (H, DW7_P2))     \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P2))                                    \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P2))
+#define DW7_DIFF_BYTES_S2X3 "96"
+#define DW7_ST_S2X3 ("r3", "r4", "r5")
+/* S2X2 (3x5, 17): the last 2 pixels of a stride-2 row. */
+#define DW7_BIAS_S2X2 DW7_BIAS2
+#define DW7_COLUMNS_S2X2(H)                                                               \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX0, (H, DW7_P0))                                    \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P0))                                    \
+  "ldmia %[rt]!, {r0-r5}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P0)) DW7_CALL(DW7_KX0, (H, DW7_P1))     \
+  DW7_COLUMN(H, 3, 4, 5) DW7_CALL(DW7_KX1, (H, DW7_P1))                                    \
+  "ldmia %[rt]!, {r0-r4}\n"                                                                \
+  DW7_COLUMN(H, 0, 1, 2) DW7_CALL(DW7_KX2, (H, DW7_P1))
+#define DW7_DIFF_BYTES_S2X2 "68"
+#define DW7_ST_S2X2 ("r3", "r4")
+/* pixels per geometry, for the requantization */
+#define DW7_NPIX_S1X3 3
+#define DW7_NPIX_S1X2 2
+#define DW7_NPIX_S1X1 1
+#define DW7_NPIX_S2X3 3
+#define DW7_NPIX_S2X2 2
+/* m##P applied to the store registers of G */
+#define DW7_OUT(m, G) DW7_CALL(DW7_CAT(m, DW7_NPIX_##G), DW7_ST_##G)
+#define DW7_CAT(a, b) DW7_CAT_(a, b)
+#define DW7_CAT_(a, b) a##b
 
 /* ---- fp32 ----
  * %[rc]: fmin[4] fmax[4] magic[4] (q2-q4), zero point bytes[16] (q5), the
@@ -186,30 +242,31 @@
   "vtbl.8 " out ", {" list "}, d12\n"
 #define DW7_FP32_W_LO "add %[w], %[w], #8\n"  /* +200 -> +208: scales 0-7 */
 #define DW7_FP32_W_HI "add %[w], %[w], #32\n" /* +208 -> +240: scales 8-15 */
-#define DW7_RQ_FP32(H, P)                                                                 \
+#define DW7_RQ_FP32(H, G)                                                                 \
   DW7_FP32_W_##H                                                                          \
   "vld1.32 {d0-d3}, [%[w]]!\n" /* lo: -> +240; hi: -> +272, the next block */              \
   "vldmia %[rc], {d4-d13}\n"                                                               \
-  DW7_FP32_OUT##P
-#define DW7_FP32_OUT3                                                                     \
+  DW7_OUT(DW7_FP32_OUT, G)
+/* requantize, store through the chain registers s0.. */
+#define DW7_FP32_OUT3(s0, s1, s2)                                                         \
   DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
   DW7_FP32_PIXEL("q10", "q11", "d20-d23", "d15")                                           \
   DW7_FP32_PIXEL("q12", "q13", "d24-d27", "d13")                                           \
   "vadd.i8 q7, q7, q5\n"                                                                   \
   "vadd.i8 d13, d13, d10\n"                                                                \
-  "vst1.8 {d14}, [%[cur]], r3\n"                                                           \
-  "vst1.8 {d15}, [%[cur]], r4\n"                                                           \
-  "vst1.8 {d13}, [%[cur]], r5\n"
-#define DW7_FP32_OUT2                                                                     \
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"                                                       \
+  "vst1.8 {d15}, [%[cur]], " s1 "\n"                                                       \
+  "vst1.8 {d13}, [%[cur]], " s2 "\n"
+#define DW7_FP32_OUT2(s0, s1)                                                             \
   DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
   DW7_FP32_PIXEL("q10", "q11", "d20-d23", "d15")                                           \
   "vadd.i8 q7, q7, q5\n"                                                                   \
-  "vst1.8 {d14}, [%[cur]], r0\n"                                                           \
-  "vst1.8 {d15}, [%[cur]], r1\n"
-#define DW7_FP32_OUT1                                                                     \
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"                                                       \
+  "vst1.8 {d15}, [%[cur]], " s1 "\n"
+#define DW7_FP32_OUT1(s0)                                                                 \
   DW7_FP32_PIXEL("q8", "q9", "d16-d19", "d14")                                             \
   "vadd.i8 d14, d14, d10\n"                                                                \
-  "vst1.8 {d14}, [%[cur]], r3\n"
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"
 #define DW7_FP32_NEXT "sub %[w], %[w], #208\n" /* +240 -> +32: the high half's bias */
 
 /* ---- gemmlowp ----
@@ -227,33 +284,33 @@
   "vqmovn.s16 " out ", q14\n"
 #define DW7_GEMMLOWP_W_LO "add %[w], %[w], #8\n"  /* +200 -> +208: multipliers 0-7 */
 #define DW7_GEMMLOWP_W_HI "add %[w], %[w], #32\n" /* +208 -> +240: multipliers 8-15 */
-#define DW7_RQ_GEMMLOWP(H, P)                                                             \
+#define DW7_RQ_GEMMLOWP(H, G)                                                             \
   DW7_GEMMLOWP_W_##H                                                                      \
   "vld1.32 {d0-d3}, [%[w]]!\n"                                                             \
   "add %[w], %[w], #32\n" /* the shifts, 64 bytes on */                                    \
   "vldmia %[rc], {d4-d13}\n"                                                               \
   "vld1.32 {d4-d7}, [%[w]]!\n" /* lo: -> +304; hi: -> +336 */                              \
   "vneg.s32 q2, q2\n" "vneg.s32 q3, q3\n"                                                  \
-  DW7_GEMMLOWP_OUT##P
-#define DW7_GEMMLOWP_OUT3                                                                 \
+  DW7_OUT(DW7_GEMMLOWP_OUT, G)
+#define DW7_GEMMLOWP_OUT3(s0, s1, s2)                                                     \
   DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
   DW7_GEMMLOWP_PIXEL("q10", "q11", "d15")                                                  \
   DW7_GEMMLOWP_PIXEL("q12", "q13", "d30")                                                  \
   "vmax.s8 q7, q7, q5\n" "vmin.s8 q7, q7, q6\n"                                            \
   "vmax.s8 d30, d30, d10\n" "vmin.s8 d30, d30, d12\n"                                      \
-  "vst1.8 {d14}, [%[cur]], r3\n"                                                           \
-  "vst1.8 {d15}, [%[cur]], r4\n"                                                           \
-  "vst1.8 {d30}, [%[cur]], r5\n"
-#define DW7_GEMMLOWP_OUT2                                                                 \
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"                                                       \
+  "vst1.8 {d15}, [%[cur]], " s1 "\n"                                                       \
+  "vst1.8 {d30}, [%[cur]], " s2 "\n"
+#define DW7_GEMMLOWP_OUT2(s0, s1)                                                         \
   DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
   DW7_GEMMLOWP_PIXEL("q10", "q11", "d15")                                                  \
   "vmax.s8 q7, q7, q5\n" "vmin.s8 q7, q7, q6\n"                                            \
-  "vst1.8 {d14}, [%[cur]], r0\n"                                                           \
-  "vst1.8 {d15}, [%[cur]], r1\n"
-#define DW7_GEMMLOWP_OUT1                                                                 \
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"                                                       \
+  "vst1.8 {d15}, [%[cur]], " s1 "\n"
+#define DW7_GEMMLOWP_OUT1(s0)                                                             \
   DW7_GEMMLOWP_PIXEL("q8", "q9", "d14")                                                    \
   "vmax.s8 d14, d14, d10\n" "vmin.s8 d14, d14, d12\n"                                      \
-  "vst1.8 {d14}, [%[cur]], r3\n"
+  "vst1.8 {d14}, [%[cur]], " s0 "\n"
 /* lo: +304 -> +32 (the high half's bias); hi: +336 -> +464, the next block */
 #define DW7_GEMMLOWP_NEXT "sub %[w], %[w], #272\n"
 #define DW7_GEMMLOWP_END "add %[w], %[w], #128\n"
@@ -263,7 +320,7 @@
  * cur: the first row of channel 0 (the chain start); w: the first block;
  * diff: see the top.  Every pass does nblocks whole 16-channel blocks. */
 #define DW7_REC 21
-#define DW7_ASM(MODE, P)                                                                     \
+#define DW7_ASM(MODE, G)                                                                     \
   do {                                                                                     \
     const uint8_t *cur, *w;                                                                \
     uint32_t cnt;                                                                          \
@@ -276,13 +333,13 @@
         "cmp %[cnt], #0\n"                                                                 \
         "beq 3f\n"                                                                         \
         "2:\n"                                                                             \
-        DW7_HALF##P(LO, DW7_RQ_##MODE)                                                     \
+        DW7_HALF(G, LO, DW7_RQ_##MODE)                                                     \
         DW7_##MODE##_NEXT                                                                  \
-        DW7_HALF##P(HI, DW7_RQ_##MODE)                                                     \
+        DW7_HALF(G, HI, DW7_RQ_##MODE)                                                     \
         DW7_##MODE##_END                                                                   \
         "subs %[cnt], %[cnt], #1\n"                                                        \
         "bne 2b\n"                                                                         \
-        "add %[rt], %[rt], #" DW7_DIFF_BYTES##P "\n"                                       \
+        "add %[rt], %[rt], #" DW7_DIFF_BYTES_##G "\n"                                       \
         "b 1b\n"                                                                           \
         "3:\n"                                                                             \
         : [rt] "+r"(rt), [cur] "=&r"(cur), [w] "=&r"(w), [cnt] "=&r"(cnt)                  \
@@ -293,21 +350,27 @@
           "d28", "d29", "d30", "d31");                                                     \
   } while (0)
 
-QK_DW_ALWAYS_INLINE void dw7_run(int mode, const uint32_t* recs, const uint32_t* consts) {
-  if (mode == QK_DWCONV_FP32) {
-    DW7_ASM(FP32, 3);
+/* A record table of S1X3 (S == 1) or S2X3 passes. */
+QK_DW_ALWAYS_INLINE void dw7_run(int S, int mode, const uint32_t* recs, const uint32_t* consts) {
+  if (S == 1 && mode == QK_DWCONV_FP32) {
+    DW7_ASM(FP32, S1X3);
+  } else if (S == 1) {
+    DW7_ASM(GEMMLOWP, S1X3);
+  } else if (mode == QK_DWCONV_FP32) {
+    DW7_ASM(FP32, S2X3);
   } else {
-    DW7_ASM(GEMMLOWP, 3);
+    DW7_ASM(GEMMLOWP, S2X3);
   }
 }
 
-/* The last 1 or 2 pixels of a row (whole blocks): one record of P pixels
- * from the P + 2 window columns' entries, built here (once per row). */
-QK_DW_ALWAYS_INLINE void dw7_run_last(int mode, size_t P, const size_t* indirection, const void* input,
+/* The last 1 or 2 pixels of a row of stride S (whole blocks): one record of
+ * P pixels from the 3 (S (P - 1) + 3) entries of its window, built here
+ * (once per row).  One pixel is the 3x3 window S1X1 for either stride. */
+QK_DW_ALWAYS_INLINE void dw7_run_last(int S, int mode, size_t P, const size_t* indirection, const void* input,
                                       const void* zero, const void* weights, size_t nblocks, uint8_t* out,
                                       size_t output_stride, const uint32_t* consts) {
-  uint32_t a[3 * 4 + 2 + 1], recs[3 + 14 + 3];
-  const size_t nrows = 3 * (P + 2);
+  uint32_t a[15 + 2 + 1], recs[3 + 17 + 3];
+  const size_t nrows = 3 * ((size_t) S * (P - 1) + 3);
   for (size_t i = 0; i < nrows; i++) a[i] = (uint32_t) (uintptr_t) qk_dwconv_tap(indirection[i], input, zero);
   for (size_t p = 0; p < P; p++) a[nrows + p] = (uint32_t) (uintptr_t) (out + p * output_stride);
   a[nrows + P] = a[0] + 8;
@@ -316,23 +379,29 @@ QK_DW_ALWAYS_INLINE void dw7_run_last(int mode, size_t P, const size_t* indirect
   recs[2] = (uint32_t) nblocks;
   for (size_t i = 0; i < nrows + P; i++) recs[3 + i] = a[i + 1] - a[i];
   recs[3 + nrows + P + 2] = 0;
-  if (P == 2) {
+  if (P == 1) {
     if (mode == QK_DWCONV_FP32) {
-      DW7_ASM(FP32, 2);
+      DW7_ASM(FP32, S1X1);
     } else {
-      DW7_ASM(GEMMLOWP, 2);
+      DW7_ASM(GEMMLOWP, S1X1);
+    }
+  } else if (S == 1) {
+    if (mode == QK_DWCONV_FP32) {
+      DW7_ASM(FP32, S1X2);
+    } else {
+      DW7_ASM(GEMMLOWP, S1X2);
     }
   } else {
     if (mode == QK_DWCONV_FP32) {
-      DW7_ASM(FP32, 1);
+      DW7_ASM(FP32, S2X2);
     } else {
-      DW7_ASM(GEMMLOWP, 1);
+      DW7_ASM(GEMMLOWP, S2X2);
     }
   }
 }
 
-/* The record of one pass from its 15 row addresses (window column j, row y
- * at 3j + y) and its first output; outputs at out0 + p * stride. */
+/* The record of one S1X3 pass from its 15 row addresses (window column j,
+ * row y at 3j + y) and its first output; outputs at out0 + p * stride. */
 QK_DW_ALWAYS_INLINE void dw7_record(uint32_t* rec, uint32x4_t p0, uint32x4_t p1, uint32x4_t p2, uint32x4_t p3,
                                     uint32_t out0, uint32x4_t ostep, uint32_t w, uint32_t nblocks) {
   /* p3 holds addresses 11-14 (overlapping p2) */
@@ -350,18 +419,45 @@ QK_DW_ALWAYS_INLINE void dw7_record(uint32_t* rec, uint32x4_t p0, uint32x4_t p1,
   vst1_u32(rec + 19, vget_low_u32(vsubq_u32(vextq_u32(v4, v4, 1), v4)));
 }
 
-/* Passes per record table: 48 pixels, 1 KB on the stack. */
-#define DW7_CHUNK 16
+/* The record of one S2X3 pass from its 21 row addresses (p5 holds 17-20,
+ * overlapping p4), likewise: 24 differences, all from vectors. */
+QK_DW_ALWAYS_INLINE void dw7_record_s2(uint32_t* rec, uint32x4_t p0, uint32x4_t p1, uint32x4_t p2, uint32x4_t p3,
+                                       uint32x4_t p4, uint32x4_t p5, uint32_t out0, uint32x4_t ostep, uint32_t w,
+                                       uint32_t nblocks) {
+  const uint32_t a0 = vgetq_lane_u32(p0, 0);
+  const uint32x4_t ov = vsetq_lane_u32(a0 + 8, vaddq_u32(vdupq_n_u32(out0), ostep), 3); /* 21-23, then a0 + 8 */
+  const uint32x4_t v5 = vextq_u32(p5, ov, 3);                                               /* 20-23 */
+  rec[0] = a0;
+  rec[1] = w;
+  rec[2] = nblocks;
+  vst1q_u32(rec + 3, vsubq_u32(vextq_u32(p0, p1, 1), p0));
+  vst1q_u32(rec + 7, vsubq_u32(vextq_u32(p1, p2, 1), p1));
+  vst1q_u32(rec + 11, vsubq_u32(vextq_u32(p2, p3, 1), p2));
+  vst1q_u32(rec + 15, vsubq_u32(vextq_u32(p3, p4, 1), p3));
+  vst1q_u32(rec + 19, vsubq_u32(vextq_u32(p4, v5, 1), p4));
+  vst1q_u32(rec + 23, vsubq_u32(ov, v5));
+}
 
-/* A compact stride-1 row: passes of 3 pixels (whole blocks through the
+/* Passes per record table: 48 pixels, 1.7 KB on the stack. */
+#define DW7_CHUNK 16
+#define DW7_REC_S1 21 /* words per record: cur, w, nblocks, the differences */
+#define DW7_REC_S2 27
+
+/* vld1q_u32 of 4 entries -> their addresses */
+#define DW7_ADDR(e) vbslq_u32(vceqq_u32(e, sentinel), zrow, vaddq_u32(e, base))
+
+/* A compact row of stride S (S1X3 / S2X3 passes: whole blocks through the
  * assembly, a chunk of passes per call; the last < 16 channels of each pass
- * through a zeroed stack copy, as qk_dw8_pass), then the remaining pixels
- * one at a time. */
-QK_DW_ALWAYS_INLINE void dw7_row_s1(int mode, size_t channels, size_t output_width, const size_t* indirection,
-                                    const void* input, const void* zero, const void* weights, void* output,
-                                    size_t output_stride, const qk_dwconv_params* params) {
+ * through a zeroed stack copy, as qk_dw8_pass), then the last 1-2 pixels
+ * (dw7_run_last). */
+QK_DW_ALWAYS_INLINE void dw7_row(int S, int mode, size_t channels, size_t output_width, const size_t* indirection,
+                                 const void* input, const void* zero, const void* weights, void* output,
+                                 size_t output_stride, const qk_dwconv_params* params) {
   const size_t block = qk_dwconv_mul8_block_bytes(QK_DW8_CR, 9, mode);
   const size_t nfull = channels / QK_DW8_CR, n = channels % QK_DW8_CR;
+  const size_t adv = 9 * (size_t) S;             /* entries per pass */
+  const size_t nrows = 3 * (2 * (size_t) S + 3); /* row addresses per pass: 15 / 21 */
+  const size_t rec_words = S == 1 ? DW7_REC_S1 : DW7_REC_S2;
   const qk_dw_neon_out o = qk_dw_neon_out_init(params);
   uint32_t consts[20] __attribute__((aligned(8)));
   if (mode == QK_DWCONV_FP32) {
@@ -392,81 +488,96 @@ QK_DW_ALWAYS_INLINE void dw7_row_s1(int mode, size_t channels, size_t output_wid
   for (size_t k0 = 0; k0 < npass_row; k0 += DW7_CHUNK) {
     const size_t npass = npass_row - k0 < DW7_CHUNK ? npass_row - k0 : DW7_CHUNK;
     if (nfull != 0) {
-      uint32_t recs[DW7_CHUNK * DW7_REC + 3];
+      uint32_t recs[DW7_CHUNK * DW7_REC_S2 + 3];
       uint32_t* rec = recs;
       const uint32_t* e = (const uint32_t*) indirection;
       uint32_t o0 = (uint32_t) (uintptr_t) out;
       for (size_t k = 0; k < npass; k++) {
-        /* entries 9k .. 9k+14 (the last load overlaps: entry 9k+15 may be
-         * past the row) */
-        const uint32x4_t e0 = vld1q_u32(e), e1 = vld1q_u32(e + 4), e2 = vld1q_u32(e + 8), e3 = vld1q_u32(e + 11);
-        dw7_record(rec, vbslq_u32(vceqq_u32(e0, sentinel), zrow, vaddq_u32(e0, base)),
-                   vbslq_u32(vceqq_u32(e1, sentinel), zrow, vaddq_u32(e1, base)),
-                   vbslq_u32(vceqq_u32(e2, sentinel), zrow, vaddq_u32(e2, base)),
-                   vbslq_u32(vceqq_u32(e3, sentinel), zrow, vaddq_u32(e3, base)), o0, ostep, wt, (uint32_t) nfull);
-        rec += DW7_REC;
-        e += 9;
+        /* entries adv k .. adv k + nrows - 1 (the last load overlaps: the
+         * entries after them may be past the row) */
+        if (S == 1) {
+          dw7_record(rec, DW7_ADDR(vld1q_u32(e)), DW7_ADDR(vld1q_u32(e + 4)), DW7_ADDR(vld1q_u32(e + 8)),
+                     DW7_ADDR(vld1q_u32(e + 11)), o0, ostep, wt, (uint32_t) nfull);
+        } else {
+          dw7_record_s2(rec, DW7_ADDR(vld1q_u32(e)), DW7_ADDR(vld1q_u32(e + 4)), DW7_ADDR(vld1q_u32(e + 8)),
+                        DW7_ADDR(vld1q_u32(e + 12)), DW7_ADDR(vld1q_u32(e + 16)), DW7_ADDR(vld1q_u32(e + 17)), o0,
+                        ostep, wt, (uint32_t) nfull);
+        }
+        rec += rec_words;
+        e += adv;
         o0 += 3 * os;
       }
       rec[2] = 0;
-      dw7_run(mode, recs, consts);
+      dw7_run(S, mode, recs, consts);
     }
     if (n != 0) {
-      /* the tail: 15 rows of 16 bytes (n real) and 3 outputs on the stack;
-       * its record does not depend on the pass */
-      uint8_t buf[15 * QK_DW8_CR] __attribute__((aligned(16)));
+      /* the tail: 15 / 21 rows of 16 bytes (n real) and 3 outputs on the
+       * stack; its record does not depend on the pass */
+      uint8_t buf[21 * QK_DW8_CR] __attribute__((aligned(16)));
       uint8_t tmp[3 * QK_DW8_CR] __attribute__((aligned(16)));
-      uint32_t trec[DW7_REC + 3];
+      uint32_t trec[DW7_REC_S2 + 3];
       const uint32x4_t b = vdupq_n_u32((uint32_t) (uintptr_t) buf);
       const uint32_t i0[4] = {0, 16, 32, 48}, t0[4] = {0, 16, 32, 0};
       const uint32x4_t i4 = vld1q_u32(i0);
-      dw7_record(trec, vaddq_u32(b, i4), vaddq_u32(b, vaddq_u32(i4, vdupq_n_u32(64))),
-                 vaddq_u32(b, vaddq_u32(i4, vdupq_n_u32(128))), vaddq_u32(b, vaddq_u32(i4, vdupq_n_u32(176))),
-                 (uint32_t) (uintptr_t) tmp, vld1q_u32(t0), (uint32_t) (uintptr_t) ((const uint8_t*) weights + nfull * block),
-                 1);
-      trec[DW7_REC + 2] = 0;
+#define DW7_BUF(row) vaddq_u32(b, vaddq_u32(i4, vdupq_n_u32(16 * (row))))
+      const uint32_t tw = (uint32_t) (uintptr_t) ((const uint8_t*) weights + nfull * block);
+      if (S == 1) {
+        dw7_record(trec, DW7_BUF(0), DW7_BUF(4), DW7_BUF(8), DW7_BUF(11), (uint32_t) (uintptr_t) tmp, vld1q_u32(t0),
+                   tw, 1);
+      } else {
+        dw7_record_s2(trec, DW7_BUF(0), DW7_BUF(4), DW7_BUF(8), DW7_BUF(12), DW7_BUF(16), DW7_BUF(17),
+                      (uint32_t) (uintptr_t) tmp, vld1q_u32(t0), tw, 1);
+      }
+#undef DW7_BUF
+      trec[rec_words + 2] = 0;
       for (size_t k = 0; k < npass; k++) {
-        memset(buf, 0, sizeof buf);
-        for (int i = 0; i < 15; i++) {
-          memcpy(buf + i * QK_DW8_CR, qk_dwconv_tap(indirection[9 * k + i], input, zero) + c, n);
+        memset(buf, 0, nrows * QK_DW8_CR);
+        for (size_t i = 0; i < nrows; i++) {
+          memcpy(buf + i * QK_DW8_CR, qk_dwconv_tap(indirection[adv * k + i], input, zero) + c, n);
         }
-        dw7_run(mode, trec, consts);
+        dw7_run(S, mode, trec, consts);
         for (int p = 0; p < 3; p++) memcpy(out + (3 * k + p) * output_stride + c, tmp + p * QK_DW8_CR, n);
       }
     }
-    indirection += 9 * npass;
+    indirection += adv * npass;
     out += 3 * npass * output_stride;
   }
   const size_t rest = output_width - 3 * npass_row;
   if (rest != 0 && nfull != 0) {
     /* whole blocks in assembly, the channel tail one pixel at a time (the
      * one-pixel code on the rows, weights and outputs offset by c) */
-    dw7_run_last(mode, rest, indirection, input, zero, weights, nfull, out, output_stride, consts);
+    dw7_run_last(S, mode, rest, indirection, input, zero, weights, nfull, out, output_stride, consts);
     if (n != 0) {
-      qk_dw8_single(mode, n, rest, indirection, 3, (const uint8_t*) input + c, (const uint8_t*) zero + c,
-                    (const uint8_t*) weights + nfull * block, block, out + c, output_stride, &o);
+      qk_dw8_single(mode, n, rest, indirection, 3 * (size_t) S, (const uint8_t*) input + c,
+                    (const uint8_t*) zero + c, (const uint8_t*) weights + nfull * block, block, out + c,
+                    output_stride, &o);
     }
   } else {
-    qk_dw8_single(mode, channels, rest, indirection, 3, input, zero, weights, block, out, output_stride, &o);
+    qk_dw8_single(mode, channels, rest, indirection, 3 * (size_t) S, input, zero, weights, block, out,
+                  output_stride, &o);
   }
 }
+#undef DW7_ADDR
 
 static QK_DW8_KERNEL(dw7_generic, 1, 1)
 
 void qs8_dwconv_mul8_ukernel_up16x9x3__neon(size_t channels, size_t output_width, const size_t* indirection,
                                             size_t step, const void* input, const void* zero, const void* weights,
                                             void* output, size_t output_stride, const qk_dwconv_params* params) {
+  /* stride and mode as constants, so each row function holds its asm variants only */
+#define DW7_ROW(S, MODE) \
+  dw7_row(S, MODE, channels, output_width, indirection, input, zero, weights, output, output_stride, params)
+  const int fp32 = params->mode == QK_DWCONV_FP32;
   if (step == 3 && output_width >= 3) {
-    if (params->mode == QK_DWCONV_FP32) {
-      dw7_row_s1(QK_DWCONV_FP32, channels, output_width, indirection, input, zero, weights, output, output_stride,
-                 params);
-    } else {
-      dw7_row_s1(QK_DWCONV_GEMMLOWP, channels, output_width, indirection, input, zero, weights, output,
-                 output_stride, params);
-    }
+    if (fp32) DW7_ROW(1, QK_DWCONV_FP32);
+    else DW7_ROW(1, QK_DWCONV_GEMMLOWP);
+  } else if (step == 6 && output_width >= 3) {
+    if (fp32) DW7_ROW(2, QK_DWCONV_FP32);
+    else DW7_ROW(2, QK_DWCONV_GEMMLOWP);
   } else {
     dw7_generic(channels, output_width, indirection, step, input, zero, weights, output, output_stride, params);
   }
+#undef DW7_ROW
 }
 #else
 typedef int qk_qs8_dwconv_mul8_up16x9x3_aarch32_neon_is_armv7_only; /* keeps the translation unit non-empty */
