@@ -63,9 +63,6 @@ def test_more_threads_than_tiles_and_cpus(rng):
                                   reference.requantize(big, 0.1, 0, "int8"))
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
-@pytest.mark.skipif(UNDER_QEMU, reason="qemu-user 7.2 aborts any forked child of a multi-threaded process that "
-                    "starts a thread (assertion cpu == current_cpu), reproduced without qkernels; covered natively")
 def test_many_short_jobs_back_to_back(rng):
     """Job after job with varying thread counts, from 3 Python threads at once:
     workers woken for one job that join late must never run (or corrupt) the
@@ -94,6 +91,9 @@ def test_many_short_jobs_back_to_back(rng):
     assert not errors, errors[:5]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+@pytest.mark.skipif(UNDER_QEMU, reason="qemu-user 7.2 aborts any forked child of a multi-threaded process that "
+                    "starts a thread (assertion cpu == current_cpu), reproduced without qkernels; covered natively")
 def test_fork_after_pool_started():
     code = r"""
 import os, numpy as np, qkernels as qk
