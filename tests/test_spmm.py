@@ -120,7 +120,10 @@ def test_pack_hand_derived():
 def test_pack_random_is_ungrouped_and_blocks_are_grouped(rng):
     w = rand_weight(rng, 64, 48, 0.8)
     desc, values, diffs, first, nnz = _ext.f32_spmm_pack(w, np.zeros(64, np.float32), 4)
-    assert len(desc) == 64 and (desc & 3 == 0).all()
+    # Random patterns are almost never similar enough to group: about 1 matrix
+    # in 120 of these has one pair of neighbours that is (seeds 14, 236, ...).
+    sizes = np.array([1, 2, 4])[desc & 3]
+    assert sizes.sum() == 64 and (desc & 3 != 3).all() and len(desc) >= 62
     assert nnz == np.count_nonzero(w) == len(diffs) and len(values) == 64 + nnz
     w4 = block_weight(rng, 64, 48, 4, 0.8)
     desc, values, diffs, first, nnz = _ext.f32_spmm_pack(w4, np.zeros(64, np.float32), 4)
